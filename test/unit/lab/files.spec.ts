@@ -1,0 +1,95 @@
+import { expect } from 'chai';
+import { load } from 'js-yaml';
+import { LabError } from '../../../lib/errors.ts';
+import { buildKnownHosts, buildPodYaml, buildSshdConfig } from '../../../lib/lab/files.ts';
+import { buildLabPlan } from '../../../lib/lab/plan.ts';
+
+const plan = buildLabPlan({ realRoot: '/work/main', octet: 33, cpuCount: 2 });
+
+describe('lab files', () => {
+  describe('buildSshdConfig', () => {
+    it('writes the settings the per-node sshds need', () => {
+      const lines = buildSshdConfig(plan).split('\n').filter((l) => l && !l.startsWith('#'));
+      expect(lines).to.deep.equal([
+        'Port 22',
+        'PermitRootLogin prohibit-password',
+        'PubkeyAuthentication yes',
+        'AuthorizedKeysFile /work/main/.lab/authorized_keys',
+        'PasswordAuthentication no',
+        'KbdInteractiveAuthentication no',
+        'UsePAM no',
+        'StrictModes no',
+        'PrintMotd no',
+        'X11Forwarding no',
+        'MaxSessions 64',
+        'MaxStartups 64:30:128',
+        'Subsystem sftp internal-sftp',
+      ]);
+    });
+  });
+
+  describe('buildKnownHosts', () => {
+    it('pins each node address to its host key, dropping the key comment', () => {
+      const text = buildKnownHosts([
+        { ip: '198.18.33.2', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost kvmfornfv-lab kfn261c host\n' },
+        { ip: '198.18.33.3', publicKey: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuest' },
+      ]);
+      expect(text).to.equal('198.18.33.2 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost\n198.18.33.3 ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGuest\n');
+    });
+    it('rejects something that is not a public key', () => {
+      expect(() => buildKnownHosts([{ ip: '198.18.33.2', publicKey: '-----BEGIN OPENSSH PRIVATE KEY-----' }])).to.throw(LabError, /public key/);
+    });
+  });
+
+  describe('buildPodYaml', () => {
+    const text = buildPodYaml(plan);
+    const pod = load(text) as { pod_name: string; nodes: Record<string, unknown>[] };
+
+    it('names the pod after the lab prefix', () => {
+      expect(pod.pod_name).to.equal('lab-kfn261c');
+      expect(Object.keys(pod)).to.deep.equal(['pod_name', 'nodes']);
+    });
+
+    it('writes Yardstick node fields plus the project extensions', () => {
+      expect(pod.nodes.map((n) => n.name)).to.deep.equal(['host', 'guest', 'tgen']);
+      expect(pod.nodes[0]).to.deep.equal({
+        name: 'host',
+        role: 'host',
+        ip: '198.18.33.2',
+        user: 'root',
+        ssh_port: 22,
+        key_filename: '/work/main/.lab/id_ed25519',
+        rt_cpus: '1',
+        housekeeping_cpus: '0',
+        host_key: { known_hosts: '/work/main/.lab/known_hosts' },
+        ports: [
+          { name: 'h0', interface: 'h0', mac: '02:26:1c:01:02:00', peer: 'tgen:t0' },
+          { name: 'h1', interface: 'h1', mac: '02:26:1c:02:02:00', peer: 'tgen:t1' },
+        ],
+        tools: {},
+        extra: { lab: true, namespace: 'kfn261c-host' },
+      });
+    });
+
+    it('gives the guest the passthrough ports and the addressed interrupt port', () => {
+      const guest = pod.nodes[1]!;
+      expect((guest.ports as { name: string; peer: string }[]).map((p) => `${p.name}>${p.peer}`)).to.deep.equal(['g0>tgen:t2', 'g1>tgen:t3', 'gi>tgen:ti']);
+      expect(guest.extra).to.deep.equal({ lab: true, namespace: 'kfn261c-guest', port_addresses: { gi: '198.19.33.2/30' } });
+    });
+
+    it('gives the generator all seven ports, the loopback pair peering with itself', () => {
+      const ports = pod.nodes[2]!.ports as { name: string; peer: string }[];
+      expect(ports.map((p) => `${p.name}>${p.peer}`)).to.deep.equal([
+        't0>host:h0', 't1>host:h1', 't2>guest:g0', 't3>guest:g1', 'ti>guest:gi', 'c0>tgen:c1', 'c1>tgen:c0',
+      ]);
+      expect((pod.nodes[2]!.extra as Record<string, unknown>).port_addresses).to.deep.equal({ ti: '198.19.33.1/30' });
+    });
+
+    it('says in its comments that IPv6 is off on the data links', () => {
+      const comments = text.split('\n').filter((l) => l.startsWith('#')).join('\n');
+      expect(comments).to.match(/IPv6 is disabled on them/);
+      expect(comments).to.include('#   tgen:ti <-> guest:gi  device-interrupt test');
+      expect(comments).to.include('Management network 198.18.33.0/24 via bridge kfn261c-br');
+    });
+  });
+});
