@@ -93,5 +93,5 @@ export function buildPodYaml(plan: LabPlan): string {
     ...plan.links.map((l) => `#   ${l.a.node}:${l.a.ifname} <-> ${l.b.node}:${l.b.ifname}  ${l.purpose}`),
     '',
   ].join('\n');
-  return header + dump({ pod_name: `lab-${plan.names.prefix}`, nodes });
+  return header + dump({ pod_name: `lab-${plan.names.prefix}`, lab: true, nodes });
 }

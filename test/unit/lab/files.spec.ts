@@ -47,7 +47,7 @@ describe('lab files', () => {
 
     it('names the pod after the lab prefix', () => {
       expect(pod.pod_name).to.equal('lab-kfn261c');
-      expect(Object.keys(pod)).to.deep.equal(['pod_name', 'nodes']);
+      expect(Object.keys(pod)).to.deep.equal(['pod_name', 'lab', 'nodes']);
     });
 
     it('writes Yardstick node fields plus the project extensions', () => {

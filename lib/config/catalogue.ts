@@ -1,0 +1,111 @@
+// The Xtesting-style catalogue (testcases/testcases.yaml): tiers, cases, and which
+// suite runs each. `-t` resolves against it exactly as Xtesting's run_tests does.
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { ConfigError } from '../errors.ts';
+import { readYamlFile } from './yaml-file.ts';
+import { zodIssuesToConfigIssues } from './zod-issues.ts';
+
+export const DEFAULT_CATALOGUE = fileURLToPath(new URL('../../testcases/testcases.yaml', import.meta.url));
+
+const caseSchema = z.object({
+  case_name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case name of letters, digits and _'),
+  project_name: z.literal('kvmfornfv'),
+  criteria: z.number().min(0).max(100).default(100),
+  blocking: z.boolean().default(true),
+  enabled: z.boolean().default(true),
+  description: z.string().default(''),
+  dependencies: z.array(z.record(z.string(), z.string())).nullish().transform((d) => d ?? []),
+  run: z.object({
+    name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a suite name of lower-case letters, digits and -'),
+    args: z.record(z.string(), z.unknown()).nullish().transform((a) => a ?? {}),
+  }),
+});
+
+const catalogueSchema = z.object({
+  tiers: z
+    .array(
+      z.object({
+        name: z.string().regex(/^[a-z][a-z0-9_]*$/),
+        description: z.string().default(''),
+        testcases: z.array(caseSchema).default([]),
+      }),
+    )
+    .min(1, 'expected at least one tier'),
+});
+
+export interface CatalogueCase {
+  caseName: string;
+  tier: string;
+  criteria: number;
+  blocking: boolean;
+  enabled: boolean;
+  description: string;
+  dependencies: Array<Record<string, string>>;
+  suite: string;
+  args: Record<string, unknown>;
+}
+
+export interface Catalogue {
+  file: string;
+  tiers: Array<{ name: string; description: string; cases: CatalogueCase[] }>;
+}
+
+// Parsed once and validated whole, so a bad catalogue names every bad field at once.
+export function loadCatalogue(file: string = DEFAULT_CATALOGUE): Catalogue {
+  const raw = readYamlFile(file);
+  const parsed = catalogueSchema.safeParse(raw);
+  if (!parsed.success) throw new ConfigError(file, zodIssuesToConfigIssues(parsed.error.issues));
+  const seen = new Set<string>();
+  const issues = [];
+  for (const [t, tier] of parsed.data.tiers.entries()) {
+    if (seen.has(tier.name)) issues.push({ path: `tiers[${t}].name`, message: `duplicate name "${tier.name}"` });
+    seen.add(tier.name);
+    for (const [c, tc] of tier.testcases.entries()) {
+      if (seen.has(tc.case_name)) issues.push({ path: `tiers[${t}].testcases[${c}].case_name`, message: `duplicate name "${tc.case_name}" (tier and case names share one namespace for -t)` });
+      seen.add(tc.case_name);
+    }
+  }
+  if (issues.length > 0) throw new ConfigError(file, issues);
+  return {
+    file,
+    tiers: parsed.data.tiers.map((tier) => ({
+      name: tier.name,
+      description: tier.description,
+      cases: tier.testcases.map((tc) => ({
+        caseName: tc.case_name,
+        tier: tier.name,
+        criteria: tc.criteria,
+        blocking: tc.blocking,
+        enabled: tc.enabled,
+        description: tc.description,
+        dependencies: tc.dependencies,
+        suite: tc.run.name,
+        args: tc.run.args,
+      })),
+    })),
+  };
+}
+
+/** Cases selected by `-t`: a case name, a tier name or `all`, in catalogue order. */
+export function selectCases(catalogue: Catalogue, selection: string): CatalogueCase[] {
+  const all = catalogue.tiers.flatMap((t) => t.cases);
+  if (selection === 'all') return all;
+  const tier = catalogue.tiers.find((t) => t.name === selection);
+  if (tier) return tier.cases;
+  const found = all.find((c) => c.caseName === selection);
+  if (found) return [found];
+  const names = ['all', ...catalogue.tiers.map((t) => t.name), ...all.map((c) => c.caseName)];
+  throw new ConfigError('command line', [{ path: '-t', message: `"${selection}" is not a case, a tier or all; expected one of: ${names.join(', ')}` }]);
+}
+
+/** The first unmet dependency, as Xtesting reports it, or undefined when the case may run. */
+export function unmetDependency(testCase: CatalogueCase, env: NodeJS.ProcessEnv): string | undefined {
+  for (const dependency of testCase.dependencies) {
+    for (const [variable, pattern] of Object.entries(dependency)) {
+      const value = env[variable] ?? '';
+      if (!new RegExp(pattern).test(value)) return `${variable}="${value}" does not match /${pattern}/`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,174 @@
+// zod schemas for one pod.yaml node: Yardstick's keys (name, role, ip, user,
+// ssh_port, key_filename, password) plus this suite's snake_case extensions.
+// Field checks are pure and exported so that other inputs (CLI, lab) reuse them.
+import * as z from 'zod';
+import type { NodeRole } from './pod-model.ts';
+import { tryParseCpuList } from './cpu-list.ts';
+import { describeValue } from './zod-issues.ts';
+
+export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PCI_ADDRESS = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/;
+const MAC_ADDRESS = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
+const SHA256_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
+const IFNAME = /^[^\s/:]{1,15}$/;
+
+const ROLE_ALIASES: Record<string, NodeRole> = {
+  host: 'host',
+  compute: 'host',
+  guest: 'guest',
+  vnf: 'guest',
+  virtualnetworkfunction: 'guest',
+  tgen: 'tgen',
+  trafficgen: 'tgen',
+  other: 'other',
+};
+/** Yardstick roles that no test case uses: such nodes are kept, with a note. */
+const OTHER_ROLES = ['controller', 'master', 'baremetal', 'jumpserver', 'opendaylight', 'sriov', 'ovsdpdk'];
+const ROLE_HELP = 'expected host, guest or tgen (Yardstick: Compute, vnf, TrafficGen; Controller and other Yardstick roles are kept but unused)';
+
+/** Yardstick node keys (NSB, IPMI, standalone contexts) that this suite accepts and ignores. */
+export const YARDSTICK_UNUSED_KEYS = ['interfaces', 'routing_table', 'nd_route_tbl', 'host', 'ipmi_ip', 'ipmi_user', 'ipmi_password', 'cloud_init'];
+
+// Yardstick spells roles freely; this maps them once so suites see four roles only.
+export function resolveRole(declared: string): NodeRole | undefined {
+  const key = declared.trim().toLowerCase();
+  return ROLE_ALIASES[key] ?? (OTHER_ROLES.includes(key) ? 'other' : undefined);
+}
+
+export type LineRateResult = { ok: true; bps: number } | { ok: false; message: string };
+const RATE_PREFIX: Record<string, number> = { '': 1, k: 1e3, m: 1e6, g: 1e9, t: 1e12 };
+
+// Port speeds bound the offered load, so "10GB" (bytes?) is refused rather than guessed.
+export function tryParseLineRate(input: unknown): LineRateResult {
+  const expected = `expected a line rate such as "10G", "25G" or "100M" (bits/s), or a number of bits/s, got ${describeValue(input)}`;
+  if (typeof input === 'number') return Number.isFinite(input) && input > 0 ? { ok: true, bps: input } : { ok: false, message: expected };
+  if (typeof input !== 'string') return { ok: false, message: expected };
+  const m = /^(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:bps|bit\/s|b\/s)?$/.exec(input.trim());
+  const bps = m ? Number(m[1]) * (RATE_PREFIX[(m[2] ?? '').toLowerCase()] ?? Number.NaN) : Number.NaN;
+  return Number.isFinite(bps) && bps > 0 ? { ok: true, bps } : { ok: false, message: expected };
+}
+
+/** A custom-parsed field: `parse` returns the value or a message, zod reports it. */
+function parsedField<T>(parse: (input: unknown) => { ok: true; value: T } | { ok: false; message: string }) {
+  return z.unknown().transform((input, ctx) => {
+    const result = parse(input);
+    if (result.ok) return result.value;
+    ctx.addIssue({ code: 'custom', message: result.message, input });
+    return z.NEVER;
+  });
+}
+
+const text = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+const matching = (pattern: RegExp, what: string) => text(what).regex(pattern, { error: `expected ${what}` });
+const envName = matching(ENV_NAME, 'an environment variable name such as NODE_PASSWORD');
+const sshPort = z.int({ error: 'expected an integer 1-65535' }).min(1, { error: 'expected an integer 1-65535' }).max(65535, { error: 'expected an integer 1-65535' });
+const absolutePath = matching(/^\//, 'an absolute path on the node');
+
+function strict<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
+  const keys = Object.keys(shape).join(', ');
+  return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of ${keys}` : `expected ${what}`) });
+}
+
+const cpuList = parsedField((input) => {
+  const r = tryParseCpuList(input);
+  return r.ok ? { ok: true, value: r.cpus } : r;
+});
+
+const lineRate = parsedField((input) => {
+  const r = tryParseLineRate(input);
+  return r.ok ? { ok: true, value: r.bps } : r;
+});
+
+const role = parsedField((input) => {
+  if (typeof input !== 'string' || input.trim() === '') return { ok: false, message: input === undefined ? `missing; ${ROLE_HELP}` : `${ROLE_HELP}, got ${describeValue(input)}` };
+  const resolved = resolveRole(input);
+  return resolved ? { ok: true, value: { role: resolved, declaredRole: input } } : { ok: false, message: `unknown role ${JSON.stringify(input)}; ${ROLE_HELP}` };
+});
+
+export const hostKeySchema = strict(
+  {
+    known_hosts: text('a path to an OpenSSH known_hosts file').optional(),
+    fingerprint: matching(SHA256_FINGERPRINT, 'SHA256:<43 base64 characters>, as printed by ssh-keygen -lf').optional(),
+  },
+  'a mapping with known_hosts: <path> or fingerprint: SHA256:...',
+).superRefine((value, ctx) => {
+  const given = [value.known_hosts, value.fingerprint].filter((v) => v !== undefined).length;
+  if (given !== 1) ctx.addIssue({ code: 'custom', message: `give exactly one of known_hosts or fingerprint, got ${given === 0 ? 'neither' : 'both'}` });
+});
+
+const jumpHostObject = strict(
+  {
+    ip: text('an IP address or host name'),
+    user: text('a user name').default('root'),
+    ssh_port: sshPort.default(22),
+    key_filename: text('a path to a private key file').optional(),
+    password_env: envName.optional(),
+    key_passphrase_env: envName.optional(),
+    host_key: hostKeySchema.optional(),
+  },
+  'a node name of this pod, or a mapping with ip, user, ssh_port, key_filename, password_env, host_key',
+);
+export type JumpHostInput = { byName: string } | z.output<typeof jumpHostObject>;
+
+// A jump host is a node of the pod (by name) or a bastion described in place.
+const jumpHost = z.unknown().transform((input, ctx): JumpHostInput => {
+  if (typeof input === 'string') {
+    if (NAME_PATTERN.test(input)) return { byName: input };
+    ctx.addIssue({ code: 'custom', input, message: `expected the name of a node in this pod, got ${describeValue(input)}` });
+    return z.NEVER;
+  }
+  const r = jumpHostObject.safeParse(input);
+  if (r.success) return r.data;
+  for (const issue of r.error.issues) ctx.addIssue({ ...issue, input } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
+export const portSchema = strict(
+  {
+    name: matching(NAME_PATTERN, 'a port name (letters, digits, ".", "_", "-")'),
+    interface: matching(IFNAME, 'a kernel interface name (1-15 characters, no "/", ":" or spaces)').optional(),
+    pci: matching(PCI_ADDRESS, 'a PCI address such as 0000:3b:00.0').optional(),
+    mac: matching(MAC_ADDRESS, 'a MAC address such as 3c:fd:fe:a1:b2:c3').optional(),
+    line_rate: lineRate.optional(),
+    peer: matching(/^[A-Za-z0-9][A-Za-z0-9._-]*:[A-Za-z0-9][A-Za-z0-9._-]*$/, 'node:port, naming a port of another node of this pod').optional(),
+  },
+  'a mapping with name and optionally interface, pci, mac, line_rate, peer',
+);
+
+const unusedYardstickFields = Object.fromEntries(YARDSTICK_UNUSED_KEYS.map((k) => [k, z.unknown().optional()])) as Record<string, z.ZodOptional<z.ZodUnknown>>;
+
+export const nodeFields = {
+  name: matching(NAME_PATTERN, 'a node name (letters, digits, ".", "_", "-")'),
+  role,
+  ip: matching(/^\S+$/, 'an IP address or host name'),
+  user: text('a user name').default('root'),
+  ssh_port: sshPort.default(22),
+  key_filename: text('a path to a private key file').optional(),
+  password: z.string({ error: 'expected a string (quote the password)' }).optional(),
+  password_env: envName.optional(),
+  key_passphrase_env: envName.optional(),
+  jump_host: jumpHost.optional(),
+  host_key: hostKeySchema.optional(),
+  rt_cpus: cpuList.optional(),
+  housekeeping_cpus: cpuList.optional(),
+  ports: z.array(portSchema, { error: 'expected a list of ports' }).optional(),
+  tools: z.record(z.string(), absolutePath, { error: 'expected a mapping of tool name to path' }).optional(),
+  extra: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
+};
+
+const OUR_NODE_KEYS = Object.keys(nodeFields);
+export const nodeSchema = z.strictObject(
+  { ...nodeFields, ...unusedYardstickFields },
+  { error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of ${OUR_NODE_KEYS.join(', ')}` : 'expected a mapping with name, role, ip, ...') },
+);
+export type NodeInput = z.output<typeof nodeSchema>;
+
+export const podFileSchema = z.looseObject(
+  {
+    pod_name: matching(NAME_PATTERN, 'a pod name (letters, digits, ".", "_", "-")').optional(),
+    lab: z.boolean({ error: 'expected true or false' }).optional(),
+    nodes: z.array(z.unknown(), { error: 'expected a list of nodes' }).min(1, { error: 'expected at least one node' }),
+  },
+  { error: 'expected a mapping with a nodes: list (Yardstick pod.yaml format)' },
+);

@@ -1,0 +1,240 @@
+// pod.yaml → Pod: read, validate every node (all issues at once), check what spans
+// fields and nodes, then resolve into the read-only model of pod-model.ts.
+// Nothing here touches the network or the key files: those are read at connect time.
+import { basename, extname } from 'node:path';
+import { ConfigError, type ConfigIssue } from '../errors.ts';
+import type { DataPort, HostKeyPin, JumpHost, Pod, PodNode, SecretRef } from './pod-model.ts';
+import { formatCpuList } from './cpu-list.ts';
+import { nodeFields, nodeSchema, podFileSchema, YARDSTICK_UNUSED_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
+import { buildConfigIssues, formatIssuePath } from './zod-issues.ts';
+import { readYamlFile } from './yaml-file.ts';
+
+export interface LoadPodOptions {
+  /** Environment for NODE_NAME and for noting unset password_env variables. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const WHAT = 'a pod inventory: a mapping with a nodes: list (Yardstick pod.yaml format)';
+
+/** What the checks across fields can know about a node, even one with bad fields. */
+interface NodeFacts {
+  index: number;
+  raw: Record<string, unknown>;
+  parsed: NodeInput | undefined;
+  name?: string;
+  role?: PodNode['role'];
+  jumpHost?: JumpHostInput;
+  ports: { name: string; peer?: string }[];
+}
+
+// The CLI and suites load the pod once, through here.
+export function loadPod(file: string, options: LoadPodOptions = {}): Pod {
+  return buildPod(readYamlFile(file, WHAT), { file, env: options.env ?? process.env });
+}
+
+// Split from loadPod so the lab can build a pod from an object it generated.
+export function buildPod(raw: unknown, source: { file: string; env?: NodeJS.ProcessEnv }): Pod {
+  const env = source.env ?? process.env;
+  const top = podFileSchema.safeParse(raw);
+  const issues: ConfigIssue[] = top.success ? [] : buildConfigIssues(top.error.issues, { input: raw });
+  // A bad pod_name must not hide the nodes' problems: check them whenever they are a list.
+  const rawNodes = (raw as { nodes?: unknown } | null)?.nodes;
+  const facts = Array.isArray(rawNodes) ? rawNodes.map((rawNode, index) => readNode(rawNode, index, issues)) : [];
+  checkAcrossNodes(facts, issues);
+  if (!top.success || issues.length > 0) throw new ConfigError(source.file, issues);
+
+  const parsed = facts.map((f) => f.parsed as NodeInput);
+  const nodes = parsed.map((node) => resolveNode(node, parsed));
+  const fileName = top.data.pod_name ?? basename(source.file, extname(source.file));
+  const name = env.NODE_NAME || fileName;
+  const notes = buildNotes({ facts, topKeys: Object.keys(top.data), env });
+  if (name !== fileName) notes.push(`pod name "${name}" comes from NODE_NAME (the file says "${fileName}")`);
+  return { file: source.file, name, lab: top.data.lab ?? false, nodes, notes };
+}
+
+function label(facts: { index: number; name?: string }): string {
+  return facts.name ? `(node ${facts.name})` : '';
+}
+
+function readNode(rawNode: unknown, index: number, issues: ConfigIssue[]): NodeFacts {
+  const raw = rawNode !== null && typeof rawNode === 'object' && !Array.isArray(rawNode) ? (rawNode as Record<string, unknown>) : {};
+  const result = nodeSchema.safeParse(rawNode);
+  // When some field is bad, the others are still parsed one by one so that the
+  // checks across fields report everything in one go.
+  const field = <K extends keyof typeof nodeFields>(key: K) => {
+    if (result.success) return result.data[key];
+    const r = nodeFields[key].safeParse(raw[key]);
+    return r.success ? (r.data as NodeInput[K]) : undefined;
+  };
+  const ports = field('ports');
+  const facts: NodeFacts = {
+    index,
+    raw,
+    parsed: result.success ? result.data : undefined,
+    name: field('name'),
+    role: field('role')?.role,
+    jumpHost: field('jump_host'),
+    ports: ports?.map((p) => ({ name: p.name, peer: p.peer })) ?? [],
+  };
+  const suffix = label(facts);
+  const fieldIssues = result.success ? [] : buildConfigIssues(result.error.issues, { input: rawNode, pathPrefix: ['nodes', index] });
+  const add = (path: PropertyKey[], message: string) => fieldIssues.push({ path: formatIssuePath(['nodes', index, ...path]), message });
+
+  if (raw.password !== undefined && raw.password_env !== undefined) add(['password_env'], 'give at most one of password or password_env');
+  checkCpus({ raw, role: facts.role, rt: field('rt_cpus'), hk: field('housekeeping_cpus'), add });
+  const seen = new Set<string>();
+  ports?.forEach((port, i) => {
+    if (seen.has(port.name)) add(['ports', i, 'name'], `expected a port name unique on this node, got "${port.name}" twice`);
+    seen.add(port.name);
+  });
+  issues.push(...fieldIssues.map((i) => ({ path: i.path, message: suffix ? `${i.message} ${suffix}` : i.message })));
+  return facts;
+}
+
+// The measurement must never pick CPUs by itself. An unchanged Yardstick pod names none:
+// it still loads (with a note), and a case measuring on such a node reports an error.
+// Naming only one of the two sets is a mistake in the file, and is reported here.
+function checkCpus(args: { raw: Record<string, unknown>; role?: PodNode['role']; rt?: number[]; hk?: number[]; add: (path: PropertyKey[], message: string) => void }): void {
+  const { raw, role, rt, hk, add } = args;
+  if (role === 'host' || role === 'guest') {
+    const declared = String(raw.role);
+    const needs = `role ${declared}${declared === role ? '' : ` (${role})`} needs`;
+    if (raw.rt_cpus === undefined && raw.housekeeping_cpus === undefined) return;
+    if (raw.rt_cpus === undefined) add(['rt_cpus'], `missing; ${needs} rt_cpus, the CPUs the measurement threads run on`);
+    else if (rt?.length === 0) add(['rt_cpus'], `${needs} at least one CPU in rt_cpus, got an empty list`);
+    if (raw.housekeeping_cpus === undefined) add(['housekeeping_cpus'], `missing; ${needs} housekeeping_cpus, the CPUs for the harness's own helpers`);
+    else if (hk?.length === 0) add(['housekeeping_cpus'], `${needs} at least one CPU in housekeeping_cpus, got an empty list`);
+  }
+  const overlap = rt && hk ? rt.filter((c) => hk.includes(c)) : [];
+  if (overlap.length > 0) add(['housekeeping_cpus'], `expected no CPU in both rt_cpus and housekeeping_cpus, got ${formatCpuList(overlap)} in both`);
+}
+
+function checkAcrossNodes(facts: NodeFacts[], issues: ConfigIssue[]): void {
+  const byName = new Map<string, NodeFacts>();
+  for (const f of facts) {
+    if (f.name === undefined) continue;
+    const first = byName.get(f.name);
+    if (first) issues.push({ path: `nodes[${f.index}].name`, message: `expected a unique node name, got "${f.name}", already used by nodes[${first.index}]` });
+    else byName.set(f.name, f);
+  }
+  for (const f of facts) {
+    const jump = f.jumpHost;
+    if (jump && 'byName' in jump) {
+      const target = byName.get(jump.byName);
+      const path = `nodes[${f.index}].jump_host`;
+      if (jump.byName === f.name) issues.push({ path, message: `expected another node's name, got the node itself ("${f.name}")` });
+      else if (!target) issues.push({ path, message: `expected the name of a node in this pod, got "${jump.byName}"; nodes are: ${[...byName.keys()].join(', ')}` });
+      else if (target.jumpHost) issues.push({ path, message: `expected a node reached directly, but "${jump.byName}" has its own jump_host (chained jumps are not supported)` });
+    }
+    checkPeers(f, byName, issues);
+  }
+}
+
+function checkPeers(f: NodeFacts, byName: Map<string, NodeFacts>, issues: ConfigIssue[]): void {
+  f.ports.forEach((port, i) => {
+    if (!port.peer) return;
+    const path = `nodes[${f.index}].ports[${i}].peer`;
+    const [nodeName = '', portName = ''] = port.peer.split(':');
+    const node = byName.get(nodeName);
+    if (!node) issues.push({ path, message: `expected node:port of this pod, got "${port.peer}": no node "${nodeName}"` });
+    else if (!node.ports.some((p) => p.name === portName)) {
+      const names = node.ports.map((p) => p.name).join(', ') || '(none)';
+      issues.push({ path, message: `expected node:port of this pod, got "${port.peer}": node "${nodeName}" has ports ${names}` });
+    } else if (node === f && portName === port.name) issues.push({ path, message: `expected another port, got the port itself ("${port.peer}")` });
+    else {
+      const back = node.ports.find((p) => p.name === portName)?.peer;
+      const self = `${f.name}:${port.name}`;
+      if (back && back !== self) issues.push({ path, message: `expected ${port.peer} to be cabled back to ${self}, but its peer is "${back}"` });
+    }
+  });
+}
+
+function secretRef(envName: string | undefined): SecretRef | undefined {
+  return envName === undefined ? undefined : { env: envName };
+}
+
+function resolveHostKey(input: { known_hosts?: string; fingerprint?: string } | undefined): HostKeyPin | undefined {
+  if (!input) return undefined;
+  return input.known_hosts !== undefined ? { knownHosts: input.known_hosts } : { fingerprint: input.fingerprint?.replace(/=$/, '') };
+}
+
+/** Drops undefined fields, so resolved objects compare and print cleanly. */
+function defined<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, v]) => v !== undefined)) as T;
+}
+
+function resolveJumpHost(input: JumpHostInput, all: NodeInput[]): JumpHost {
+  if ('byName' in input) {
+    const node = all.find((n) => n.name === input.byName) as NodeInput;
+    return defined({
+      ip: node.ip,
+      user: node.user,
+      sshPort: node.ssh_port,
+      keyFilename: node.key_filename,
+      password: node.password,
+      passwordRef: secretRef(node.password_env),
+      keyPassphraseRef: secretRef(node.key_passphrase_env),
+      hostKey: resolveHostKey(node.host_key),
+    });
+  }
+  return defined({
+    ip: input.ip,
+    user: input.user,
+    sshPort: input.ssh_port,
+    keyFilename: input.key_filename,
+    passwordRef: secretRef(input.password_env),
+    keyPassphraseRef: secretRef(input.key_passphrase_env),
+    hostKey: resolveHostKey(input.host_key),
+  });
+}
+
+function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
+  const ports: DataPort[] = (node.ports ?? []).map((p) =>
+    defined({ name: p.name, interface: p.interface, pci: p.pci?.toLowerCase(), mac: p.mac?.toLowerCase(), lineRateBps: p.line_rate, peer: p.peer }),
+  );
+  return defined({
+    name: node.name,
+    role: node.role.role,
+    declaredRole: node.role.declaredRole,
+    ip: node.ip,
+    user: node.user,
+    sshPort: node.ssh_port,
+    keyFilename: node.key_filename,
+    password: node.password,
+    passwordRef: secretRef(node.password_env),
+    keyPassphraseRef: secretRef(node.key_passphrase_env),
+    jumpHost: node.jump_host ? resolveJumpHost(node.jump_host, all) : undefined,
+    hostKey: resolveHostKey(node.host_key),
+    rtCpus: node.rt_cpus ?? [],
+    housekeepingCpus: node.housekeeping_cpus ?? [],
+    ports,
+    tools: { ...node.tools },
+    extra: { ...node.extra },
+  });
+}
+
+// Notes name variables and keys, never their values.
+function buildNotes(args: { facts: NodeFacts[]; topKeys: string[]; env: NodeJS.ProcessEnv }): string[] {
+  const notes: string[] = [];
+  const unusedTop = args.topKeys.filter((k) => !['nodes', 'pod_name', 'lab'].includes(k));
+  if (unusedTop.length > 0) notes.push(`top-level keys not used by this suite: ${unusedTop.join(', ')}`);
+  for (const f of args.facts) {
+    const node = f.parsed as NodeInput;
+    const who = `node ${node.name} (nodes[${f.index}])`;
+    if (node.role.role === 'other') notes.push(`${who} has role ${node.role.declaredRole}: kept, but no test case uses it`);
+    if ((node.role.role === 'host' || node.role.role === 'guest') && node.rt_cpus === undefined && node.housekeeping_cpus === undefined) {
+      notes.push(`${who} names no rt_cpus or housekeeping_cpus: cases that measure on it report an error until pod.yaml gives both (the harness does not pick CPUs itself)`);
+    }
+    const unused = YARDSTICK_UNUSED_KEYS.filter((k) => f.raw[k] !== undefined);
+    if (unused.length > 0) notes.push(`${who}: Yardstick keys ${unused.join(', ')} are accepted but not used`);
+    if (node.password !== undefined) notes.push(`${who} has a literal password in the pod file; password_env keeps it out of the file`);
+    for (const [key, envName] of [['password_env', node.password_env], ['key_passphrase_env', node.key_passphrase_env]] as const) {
+      if (envName !== undefined && !args.env[envName]) notes.push(`${who}: ${key} ${envName} is not set; connecting to this node will fail until it is`);
+    }
+    const jump = node.jump_host;
+    if (jump && !('byName' in jump) && jump.password_env !== undefined && !args.env[jump.password_env]) {
+      notes.push(`${who}: jump_host.password_env ${jump.password_env} is not set; connecting through it will fail until it is`);
+    }
+  }
+  return notes;
+}
