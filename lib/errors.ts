@@ -99,9 +99,12 @@ export function isKfnError(error: unknown): error is KfnError {
   return error instanceof KfnError;
 }
 
-/** A one-line description of any thrown value, for JUnit and the console. */
+/** Errors whose message already explains itself; others are shown with their class name. */
+const SELF_EXPLAINING = new Set(['ThresholdFailure', 'UnjudgeableFigure', 'DryRunStop', 'AssertionError']);
+
+/** A description of any thrown value, for JUnit and the console. */
 export function describeError(error: unknown): string {
   if (error instanceof KfnError) return error.message;
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  if (error instanceof Error) return SELF_EXPLAINING.has(error.name) ? error.message : `${error.name}: ${error.message}`;
   return String(error);
 }

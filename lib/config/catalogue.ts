@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { ConfigError } from '../errors.ts';
 import { readYamlFile } from './yaml-file.ts';
-import { zodIssuesToConfigIssues } from './zod-issues.ts';
+import { buildConfigIssues } from './zod-issues.ts';
 
 export const DEFAULT_CATALOGUE = fileURLToPath(new URL('../../testcases/testcases.yaml', import.meta.url));
 
@@ -53,17 +53,20 @@ export interface Catalogue {
 
 // Parsed once and validated whole, so a bad catalogue names every bad field at once.
 export function loadCatalogue(file: string = DEFAULT_CATALOGUE): Catalogue {
-  const raw = readYamlFile(file);
+  const raw = readYamlFile(file, 'an Xtesting catalogue: a mapping with tiers: [{name, testcases: [...]}]');
   const parsed = catalogueSchema.safeParse(raw);
-  if (!parsed.success) throw new ConfigError(file, zodIssuesToConfigIssues(parsed.error.issues));
-  const seen = new Set<string>();
+  if (!parsed.success) throw new ConfigError(file, buildConfigIssues(parsed.error.issues, { input: raw }));
+  // Tier and case names may coincide (tier preflight holds case preflight): -t tries tiers
+  // first, as run_tests does. Two tiers, or two cases, of one name could not be told apart.
+  const tiers = new Set<string>();
+  const cases = new Set<string>();
   const issues = [];
   for (const [t, tier] of parsed.data.tiers.entries()) {
-    if (seen.has(tier.name)) issues.push({ path: `tiers[${t}].name`, message: `duplicate name "${tier.name}"` });
-    seen.add(tier.name);
+    if (tiers.has(tier.name)) issues.push({ path: `tiers[${t}].name`, message: `duplicate tier name "${tier.name}"` });
+    tiers.add(tier.name);
     for (const [c, tc] of tier.testcases.entries()) {
-      if (seen.has(tc.case_name)) issues.push({ path: `tiers[${t}].testcases[${c}].case_name`, message: `duplicate name "${tc.case_name}" (tier and case names share one namespace for -t)` });
-      seen.add(tc.case_name);
+      if (cases.has(tc.case_name)) issues.push({ path: `tiers[${t}].testcases[${c}].case_name`, message: `duplicate case name "${tc.case_name}"` });
+      cases.add(tc.case_name);
     }
   }
   if (issues.length > 0) throw new ConfigError(file, issues);

@@ -133,5 +133,3 @@ export function buildConfigIssues(issues: readonly core.$ZodIssue[], options: Is
   return out;
 }
 
-/** The same function under the name the catalogue loader imports. */
-export const zodIssuesToConfigIssues = buildConfigIssues;

@@ -1,0 +1,66 @@
+// What a suite file sees of the harness: the pod, its case's arguments and limits,
+// sessions to the nodes, and a place to put every figure it measures. The runner sets
+// the active context before mocha loads the suite; suites call useCase() at load time.
+import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
+import type { Limit } from '../config/thresholds.ts';
+import type { NodeSession } from '../remote/types.ts';
+import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
+import type { CleanupStack } from './cleanup.ts';
+import type { Progress } from './progress.ts';
+
+export interface TestAnnotation {
+  properties: Record<string, PropertyValue>;
+  measurements: Record<string, number>;
+  systemOut: string[];
+  skipReason?: string;
+}
+
+export interface CaseContext {
+  readonly caseName: string;
+  readonly tier: string;
+  /** `kvmfornfv.<tier>.<case>` */
+  readonly classname: string;
+  readonly runId: string;
+  readonly pod: Pod;
+  /** `run.args` from testcases.yaml; the suite validates them. */
+  readonly args: Readonly<Record<string, unknown>>;
+  /** `--duration` from the command line, when given. */
+  readonly durationOverrideS: number | undefined;
+  readonly thresholdProfile: string;
+  readonly dryRun: boolean;
+  /** Aborted on Ctrl-C or SIGTERM: long waits stop early and keep what they measured. */
+  readonly signal: AbortSignal;
+  /** This case's folder for raw outputs, inside the run folder. */
+  readonly rawDir: string;
+  /** Undo steps for this case; unwound when the case ends, whatever its outcome. */
+  readonly cleanup: CleanupStack;
+  readonly progress: Progress;
+  nodes(role: NodeRole): PodNode[];
+  session(node: PodNode): Promise<NodeSession>;
+  /** The profile's limits for this case that apply to the node (by role or name). */
+  limitsFor(node: PodNode): Limit[];
+  log(line: string): void;
+  /** Writes a raw output file and lists it in the case result; returns its path. */
+  writeRaw(relativePath: string, content: string | Buffer): Promise<string>;
+  /** Keeps a figure in results.json under this case's `details`, whatever the verdict. */
+  recordDetails(key: string, value: unknown): void;
+  recordSystemInfo(info: NodeSystemInfo): void;
+  recordToolVersion(node: string, tool: string, version: string): void;
+  /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
+  annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
+}
+
+let active: CaseContext | undefined;
+
+/** Called by the runner only. */
+export function setActiveCase(context: CaseContext | undefined): void {
+  active = context;
+}
+
+// Suites run only under the harness; a clear error beats a TypeError deep in a suite.
+export function useCase(): CaseContext {
+  if (!active) {
+    throw new Error('this suite runs under the kvmfornfv-test harness (kvmfornfv-test run -t <case>), not under plain mocha');
+  }
+  return active;
+}

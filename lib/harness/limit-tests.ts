@@ -1,0 +1,31 @@
+// One JUnit testcase per threshold limit, declared the same way by every suite: the
+// message names the value, the limit, the unit, the node and the thread.
+import type { PodNode } from '../config/pod-model.ts';
+import type { Figure } from '../verdict/limits.ts';
+import { describeLimit, enforceVerdict, evaluateLimit } from '../verdict/limits.ts';
+import type { CaseContext } from './case-context.ts';
+
+/** Declares an `it` per limit that applies to the node; figures are read when the test runs. */
+export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (metric: string) => Figure[]): void {
+  for (const limit of ctx.limitsFor(node)) {
+    it(`${describeLimit(limit)} (${limit.action})`, () => {
+      const verdict = evaluateLimit(limit, figuresFor(limit.metric));
+      ctx.annotate({
+        properties: {
+          metric: limit.metric,
+          limit: limit.max ?? limit.min ?? '',
+          limit_kind: limit.max !== undefined ? 'max' : 'min',
+          unit: limit.unit,
+          action: limit.action,
+          outcome: verdict.outcome,
+          ...(verdict.decisive?.value != null ? { measured: verdict.decisive.value, measured_unit: verdict.decisive.unit } : {}),
+          ...(verdict.decisive ? { where: verdict.decisive.where } : {}),
+        },
+      });
+      const { monitorViolation } = enforceVerdict(verdict, { profile: ctx.thresholdProfile });
+      if (monitorViolation) {
+        ctx.annotate({ properties: { monitor_violation: true }, systemOut: `monitor: ${verdict.message}` });
+      }
+    });
+  }
+}

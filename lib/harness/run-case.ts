@@ -1,0 +1,166 @@
+// Runs one catalogue case: its suite under mocha's API with the collecting reporter,
+// then its undo steps, and returns the case result. A case never throws: whatever goes
+// wrong becomes an error result, so the run can report and clean up.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Mocha from 'mocha';
+import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
+import type { CatalogueCase } from '../config/catalogue.ts';
+import type { NodeSession } from '../remote/types.ts';
+import type { CaseResult, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
+import { combineStatuses } from '../results/status.ts';
+import type { Limit } from '../config/thresholds.ts';
+import { describeError } from '../errors.ts';
+import { CleanupStack } from './cleanup.ts';
+import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
+import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
+import type { Progress } from './progress.ts';
+
+export const SUITES_DIR = fileURLToPath(new URL('../../testcases/', import.meta.url));
+
+/** What every case of one run shares. */
+export interface RunScope {
+  runId: string;
+  runDir: string;
+  pod: Pod;
+  thresholdProfile: string;
+  limitsFor(caseName: string): Limit[];
+  durationOverrideS: number | undefined;
+  dryRun: boolean;
+  signal: AbortSignal;
+  progress: Progress;
+  session(node: PodNode): Promise<NodeSession>;
+  log(line: string): void;
+  recordSystemInfo(info: NodeSystemInfo): void;
+  recordToolVersion(node: string, tool: string, version: string): void;
+  /** Mocha timeout for one hook or test. */
+  hookTimeoutMs: number;
+  suitesDir?: string;
+}
+
+export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise<CaseResult> {
+  const started = new Date();
+  const classname = `kvmfornfv.${testCase.tier}.${testCase.caseName}`;
+  const rawDir = join(scope.runDir, testCase.caseName);
+  await mkdir(rawDir, { recursive: true });
+  const rawOutputs: string[] = [];
+  const details: Record<string, unknown> = {};
+  const events = createRunEvents();
+  const cleanup = new CleanupStack({ log: scope.log });
+  let currentTest: Mocha.Test | undefined;
+
+  const annotationOf = (test: Mocha.Test): TestAnnotation => {
+    let a = events.annotations.get(test);
+    if (!a) {
+      a = { properties: {}, measurements: {}, systemOut: [] };
+      events.annotations.set(test, a);
+    }
+    return a;
+  };
+
+  const context: CaseContext = {
+    caseName: testCase.caseName,
+    tier: testCase.tier,
+    classname,
+    runId: scope.runId,
+    pod: scope.pod,
+    args: testCase.args,
+    durationOverrideS: scope.durationOverrideS,
+    thresholdProfile: scope.thresholdProfile,
+    dryRun: scope.dryRun,
+    signal: scope.signal,
+    rawDir,
+    cleanup,
+    progress: scope.progress,
+    nodes: (role: NodeRole) => scope.pod.nodes.filter((n) => n.role === role),
+    session: (node) => scope.session(node),
+    limitsFor: (node) =>
+      scope.limitsFor(testCase.caseName).filter((l) => !l.nodes || [node.role, node.name, node.declaredRole].some((n) => l.nodes?.includes(n))),
+    log: (line) => scope.log(`[${testCase.caseName}] ${line}`),
+    async writeRaw(relativePath, content) {
+      const path = join(rawDir, relativePath);
+      await mkdir(dirname(path), { recursive: true });
+      await writeFile(path, content);
+      rawOutputs.push(relative(scope.runDir, path));
+      return path;
+    },
+    recordDetails: (key, value) => {
+      details[key] = value;
+    },
+    recordSystemInfo: scope.recordSystemInfo,
+    recordToolVersion: scope.recordToolVersion,
+    annotate(annotation) {
+      if (!currentTest) throw new Error('annotate() is for use inside a test (it), not in a hook');
+      const a = annotationOf(currentTest);
+      Object.assign(a.properties, annotation.properties ?? {});
+      Object.assign(a.measurements, annotation.measurements ?? {});
+      if (annotation.systemOut) a.systemOut.push(annotation.systemOut);
+      if (annotation.skipReason) a.skipReason = annotation.skipReason;
+    },
+  };
+
+  const mocha = new Mocha({
+    reporter: createCollectingReporter(events) as unknown as string,
+    timeout: scope.hookTimeoutMs,
+    bail: false,
+  });
+  mocha.rootHooks({
+    beforeEach(this: Mocha.Context) {
+      currentTest = this.currentTest;
+    },
+  });
+  mocha.addFile(join(scope.suitesDir ?? SUITES_DIR, `${testCase.suite}.spec.ts`));
+
+  let caseError: unknown;
+  let testcases: TestcaseResult[] = [];
+  setActiveCase(context);
+  try {
+    await mocha.loadFilesAsync();
+    const onAbort = () => runner.abort();
+    const runner = mocha.run();
+    scope.signal.addEventListener('abort', onAbort, { once: true });
+    await new Promise<void>((resolve) => runner.on('end', () => resolve()));
+    scope.signal.removeEventListener('abort', onAbort);
+    testcases = collectTestcases(mocha.suite, events, {
+      classname,
+      caseName: testCase.caseName,
+      notRunReason: scope.signal.aborted ? 'the run was aborted' : 'mocha did not run it',
+    });
+  } catch (error) {
+    caseError = error;
+  } finally {
+    setActiveCase(undefined);
+  }
+  const cleanupReports = await cleanup.unwind();
+  const failedCleanups = cleanupReports.filter((r) => !r.ok);
+  for (const r of failedCleanups) {
+    testcases.push(errorTestcase(classname, `${testCase.caseName}: teardown`, `undo step "${r.label}" failed: ${r.error}`));
+  }
+
+  if (caseError !== undefined) {
+    testcases.push(errorTestcase(classname, testCase.caseName, `the suite could not be loaded: ${describeError(caseError)}`));
+  } else if (testcases.length === 0) {
+    // A suite that declares nothing must not read as a pass.
+    testcases.push(errorTestcase(classname, testCase.caseName, 'the suite declared no tests for this pod and profile'));
+  }
+  const stopped = new Date();
+  return {
+    caseName: testCase.caseName,
+    tier: testCase.tier,
+    projectName: 'kvmfornfv',
+    status: combineStatuses(testcases.map((t) => t.status)),
+    startedAt: started.toISOString(),
+    stoppedAt: stopped.toISOString(),
+    durationMs: stopped.getTime() - started.getTime(),
+    ...(caseError !== undefined ? { reason: describeError(caseError) } : {}),
+    testcases,
+    details,
+    rawOutputs,
+  };
+}
+
+export function errorTestcase(classname: string, title: string, message: string): TestcaseResult {
+  return { title, classname, status: 'error', message, durationMs: 0, properties: {}, measurements: {} };
+}
+

@@ -1,0 +1,95 @@
+// Executes a selection of catalogue cases in order, as Xtesting's run_tests does:
+// disabled and unmet cases are skipped with their reason, a blocking failure stops the
+// rest, and the result model is handed to the reporters after every case.
+import type { Catalogue, CatalogueCase } from '../config/catalogue.ts';
+import { selectCases, unmetDependency } from '../config/catalogue.ts';
+import type { CaseResult, RunEnvironment, RunResult } from '../results/model.ts';
+import { combineStatuses } from '../results/status.ts';
+import { RESULTS_SCHEMA_VERSION } from '../results/model.ts';
+import type { ReporterMultiplexer } from '../report/reporter.ts';
+import { outcomeOfCases, exitCodeFor } from '../cli/exit-codes.ts';
+import { runCase, type RunScope } from './run-case.ts';
+
+export interface RunRequest {
+  catalogue: Catalogue;
+  selection: string;
+  scope: RunScope;
+  environment: RunEnvironment;
+  thresholdsFile: string;
+  reporters: ReporterMultiplexer;
+  env: NodeJS.ProcessEnv;
+  /** Filled in by the caller as sessions record them; shared by reference. */
+  nodes: RunResult['nodes'];
+  tools: RunResult['tools'];
+  notes: string[];
+}
+
+export async function executeRun(request: RunRequest): Promise<RunResult> {
+  const { scope } = request;
+  const selected = selectCases(request.catalogue, request.selection);
+  const run: RunResult = {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId: scope.runId,
+    startedAt: new Date().toISOString(),
+    stoppedAt: new Date().toISOString(),
+    status: 'pass',
+    exitCode: 0,
+    pod: { name: scope.pod.name, file: scope.pod.file, lab: scope.pod.lab },
+    environment: request.environment,
+    thresholds: { profile: scope.thresholdProfile, file: request.thresholdsFile },
+    options: { selection: request.selection, durationS: scope.durationOverrideS ?? null },
+    nodes: request.nodes,
+    tools: request.tools,
+    cases: [],
+    notes: request.notes,
+  };
+  await request.reporters.onBegin(run);
+
+  let blockedBy: string | undefined;
+  for (const testCase of selected) {
+    const skipReason = scope.signal.aborted
+      ? 'the run was aborted before this case started'
+      : blockedBy
+        ? `not run: blocking case ${blockedBy} did not pass`
+        : !testCase.enabled
+          ? 'disabled in testcases.yaml (enabled: false)'
+          : unmetDependency(testCase, request.env);
+    const result = skipReason ? skippedCase(testCase, skipReason) : await runCase(scope, testCase);
+    run.cases.push(result);
+    run.stoppedAt = new Date().toISOString();
+    if (testCase.blocking && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
+    await request.reporters.onCaseEnd(result, run);
+  }
+  run.stoppedAt = new Date().toISOString();
+  run.status = combineStatuses(run.cases.map((c) => c.status));
+  run.exitCode = exitCodeFor(outcomeOfCases(run));
+  return run;
+}
+
+export function skippedCase(testCase: CatalogueCase, reason: string): CaseResult {
+  const now = new Date().toISOString();
+  return {
+    caseName: testCase.caseName,
+    tier: testCase.tier,
+    projectName: 'kvmfornfv',
+    status: 'skip',
+    startedAt: now,
+    stoppedAt: now,
+    durationMs: 0,
+    reason,
+    testcases: [
+      {
+        title: testCase.caseName,
+        classname: `kvmfornfv.${testCase.tier}.${testCase.caseName}`,
+        status: 'skip',
+        message: reason,
+        durationMs: 0,
+        properties: {},
+        measurements: {},
+      },
+    ],
+    details: {},
+    rawOutputs: [],
+  };
+}
+

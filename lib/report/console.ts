@@ -1,0 +1,36 @@
+// The run as an operator reads it in a terminal or a Jenkins console: one line per
+// testcase as each case ends, and a verdict table at the end.
+import type { CaseResult, RunResult, Status } from '../results/model.ts';
+import type { Reporter } from './reporter.ts';
+
+const MARK: Record<Status, string> = { pass: 'PASS ', fail: 'FAIL ', error: 'ERROR', skip: 'SKIP ' };
+
+export function formatCaseLines(result: CaseResult): string[] {
+  const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${(result.durationMs / 1000).toFixed(1)} s)`];
+  for (const tc of result.testcases) {
+    const why = tc.status === 'pass' ? '' : ` — ${tc.message ?? ''}`;
+    lines.push(`  ${MARK[tc.status]} ${tc.title}${why}`);
+  }
+  for (const explanation of result.explanations ?? []) lines.push(`  why: ${explanation}`);
+  return lines;
+}
+
+export function formatRunSummary(run: RunResult, runDir: string): string[] {
+  const count = (s: Status) => run.cases.flatMap((c) => c.testcases).filter((t) => t.status === s).length;
+  return [
+    '',
+    `run ${run.runId} on pod ${run.pod.name} (profile ${run.thresholds.profile}): ${run.status.toUpperCase()}`,
+    `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped`,
+    `results: ${runDir}/junit.xml, ${runDir}/results.json`,
+    `exit code ${run.exitCode}`,
+  ];
+}
+
+export function createConsoleReporter(runDir: string, write: (text: string) => void = (t) => process.stdout.write(t)): Reporter {
+  return {
+    name: 'console',
+    onBegin: (run) => write(`run ${run.runId}: ${run.options.selection} on pod ${run.pod.name}${run.pod.lab ? ' (lab)' : ''}\n`),
+    onCaseEnd: (result) => write(`${formatCaseLines(result).join('\n')}\n`),
+    onEnd: (run) => write(`${formatRunSummary(run, runDir).join('\n')}\n`),
+  };
+}

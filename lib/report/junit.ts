@@ -1,0 +1,88 @@
+// junit.xml for Jenkins' JUnit plugin: classname kvmfornfv.<tier>.<case> (the plugin
+// splits it at the last dot), one testcase per assertion, <failure> for a missed
+// threshold, <error> for anything that could not be measured, timestamps with a zone.
+import { join } from 'node:path';
+import junitModule, { type Builder } from 'junit-report-builder';
+import type { CaseResult, RunResult, TestcaseResult } from '../results/model.ts';
+import type { Reporter } from './reporter.ts';
+import { writeFileAtomic } from './write-file-atomic.ts';
+
+/** The Jenkins Measurement Plots plugin reads these tags from system-out. */
+export function measurementTags(measurements: Record<string, number>): string {
+  return Object.entries(measurements)
+    .filter(([, v]) => Number.isFinite(v))
+    .map(([name, value]) => `<measurement><name>${name}</name><value>${value}</value></measurement>`)
+    .join('\n');
+}
+
+// The package is CommonJS whose module.exports is the builder, while its types describe
+// an ES default export; this is the one place that bridges the two.
+const junitBuilder = junitModule as unknown as Builder;
+type SuiteBuilder = ReturnType<Builder['testSuite']>;
+type BuilderTestCase = ReturnType<SuiteBuilder['testCase']>;
+
+// Pure: the same run always gives the same XML, which the tests read back as Jenkins would.
+export function buildJunitXml(run: RunResult): string {
+  const builder = junitBuilder.newBuilder();
+  for (const result of run.cases) addSuite(builder, run, result);
+  return builder.build();
+}
+
+function addSuite(builder: Builder, run: RunResult, result: CaseResult): void {
+  const suite = builder
+    .testSuite()
+    .name(`kvmfornfv.${result.tier}.${result.caseName}`)
+    .timestamp(result.startedAt)
+    .time(result.durationMs / 1000)
+    .property('pod_name', run.pod.name)
+    .property('installer', run.environment.installerType)
+    .property('scenario', run.environment.deployScenario)
+    .property('build_tag', run.environment.buildTag)
+    .property('threshold_profile', run.thresholds.profile)
+    .property('run_id', run.runId);
+  const testcases = result.testcases.length > 0 ? result.testcases : [wholeCase(result)];
+  for (const tc of testcases) {
+    const testCase = suite.testCase().className(tc.classname).name(tc.title).time(tc.durationMs / 1000);
+    for (const [key, value] of Object.entries(tc.properties)) testCase.property(key, String(value));
+    const out = [tc.systemOut ?? '', measurementTags(tc.measurements)].filter(Boolean).join('\n');
+    if (out) testCase.standardOutput(out);
+    if (tc.status === 'fail') testCase.failure(tc.message ?? 'threshold missed', 'ThresholdFailure');
+    if (tc.status === 'error') testCase.error(tc.message ?? 'error', 'MeasurementError', tc.details);
+    if (tc.status === 'skip') skipWithReason(testCase, tc.message ?? 'skipped');
+  }
+}
+
+function wholeCase(result: CaseResult): TestcaseResult {
+  return {
+    title: result.caseName,
+    classname: `kvmfornfv.${result.tier}.${result.caseName}`,
+    status: result.status,
+    message: result.reason ?? result.status,
+    durationMs: result.durationMs,
+    properties: {},
+    measurements: {},
+  };
+}
+
+interface XmlNode {
+  name?: string;
+  children?: XmlNode[];
+  att(name: string, value: string): XmlNode;
+}
+
+// junit-report-builder writes a bare <skipped/>; Jenkins shows the message attribute,
+// so the reason is added to this one element when it is built.
+function skipWithReason(testCase: BuilderTestCase, reason: string): void {
+  testCase.skipped();
+  const build = testCase.build.bind(testCase);
+  testCase.build = (parent: Parameters<typeof build>[0]) => {
+    const element = build(parent) as unknown as XmlNode;
+    element.children?.find((c) => c.name === 'skipped')?.att('message', reason);
+    return element as unknown as ReturnType<typeof build>;
+  };
+}
+
+export function createJunitReporter(runDir: string): Reporter {
+  const write = (run: RunResult) => writeFileAtomic(join(runDir, 'junit.xml'), buildJunitXml(run));
+  return { name: 'junit', onCaseEnd: (_c, run) => write(run), onEnd: write };
+}

@@ -1,0 +1,109 @@
+// One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
+// InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
+
+export const RESULTS_SCHEMA_VERSION = '1.0.0';
+
+/** Xtesting's four endings: threshold missed is fail, could not measure is error. */
+export type Status = 'pass' | 'fail' | 'error' | 'skip';
+
+export type PropertyValue = string | number | boolean;
+
+/** One JUnit testcase: one assertion, one threshold or one check. */
+export interface TestcaseResult {
+  title: string;
+  /** `kvmfornfv.<tier>.<case>` */
+  classname: string;
+  status: Status;
+  /** Failure, error or skip reason: one line. */
+  message?: string;
+  /** Longer text for the JUnit body (e.g. stderr, the cause chain). */
+  details?: string;
+  durationMs: number;
+  properties: Record<string, PropertyValue>;
+  /** Key figures for Jenkins' Measurement Plots plugin. */
+  measurements: Record<string, number>;
+  systemOut?: string;
+}
+
+/** A latency distribution summary. Percentiles are null when the sample count cannot support them. */
+export interface LatencySummary {
+  unit: 'us' | 'ns';
+  samples: number;
+  min: number | null;
+  avg: number | null;
+  max: number | null;
+  p50: number | null;
+  p99: number | null;
+  p999: number | null;
+  p9999: number | null;
+  /** Why a figure is null or a bound, keyed by figure name. */
+  notes: Record<string, string>;
+  /** Samples above the histogram's range. */
+  overflows: number;
+  /**
+   * True when `max` is only a lower bound (samples overflowed the histogram and the tool did
+   * not report the true maximum). A threshold on max then fails unless the bound already exceeds it.
+   */
+  maxIsLowerBound: boolean;
+}
+
+export interface NodeSystemInfo {
+  node: string;
+  role: string;
+  kernelRelease: string | null;
+  kernelVersion: string | null;
+  cmdline: string | null;
+  preemptRt: boolean | null;
+  /** bare-metal, vm, namespace or unknown, as far as can be told. */
+  kind: 'bare-metal' | 'vm' | 'namespace' | 'unknown';
+  kindEvidence: string;
+  qemuVersion: string | null;
+  cpus: number | null;
+}
+
+export interface CaseResult {
+  caseName: string;
+  tier: string;
+  projectName: 'kvmfornfv';
+  status: Status;
+  startedAt: string;
+  stoppedAt: string;
+  durationMs: number;
+  /** Reason when the whole case is error or skip. */
+  reason?: string;
+  testcases: TestcaseResult[];
+  /** Case-specific figures; every measured value lands here, failed or not. */
+  details: Record<string, unknown>;
+  /** Raw output files, relative to the run folder. */
+  rawOutputs: string[];
+  /** Failed preflight checks on the nodes this case measured: the "why" for a failure. */
+  explanations?: string[];
+}
+
+export interface RunEnvironment {
+  installerType: string;
+  deployScenario: string;
+  nodeName: string;
+  buildTag: string;
+  ciLoop: string;
+}
+
+export interface RunResult {
+  schemaVersion: string;
+  runId: string;
+  startedAt: string;
+  stoppedAt: string;
+  status: Status;
+  exitCode: number;
+  pod: { name: string; file: string; lab: boolean };
+  environment: RunEnvironment;
+  thresholds: { profile: string; file: string };
+  options: { selection: string; durationS: number | null };
+  nodes: Record<string, NodeSystemInfo>;
+  /** Tool versions per node, e.g. `{ guest: { cyclictest: '2.40' } }`. */
+  tools: Record<string, Record<string, string>>;
+  cases: CaseResult[];
+  /** Cross-case views, e.g. the forwarding comparison table. */
+  comparison?: unknown;
+  notes: string[];
+}

@@ -1,0 +1,37 @@
+// A RunScope with no pod behind it, for running fixture suites through the real runner.
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pod } from '../../lib/config/pod-model.ts';
+import type { RunScope } from '../../lib/harness/run-case.ts';
+import { createProgress } from '../../lib/harness/progress.ts';
+
+export const FIXTURE_SUITES = fileURLToPath(new URL('../fixtures/suites/', import.meta.url));
+
+export const EMPTY_POD: Pod = { file: 'pod.yaml', name: 'test-pod', lab: false, nodes: [], notes: [] };
+
+export async function buildFakeScope(overrides: Partial<RunScope> = {}): Promise<RunScope> {
+  return {
+    runId: 'test-run',
+    runDir: await mkdtemp(join(tmpdir(), 'kfn-test-run-')),
+    pod: EMPTY_POD,
+    thresholdProfile: 'test',
+    limitsFor: () => [],
+    durationOverrideS: undefined,
+    dryRun: false,
+    signal: new AbortController().signal,
+    progress: createProgress({ quiet: true }),
+    session: () => Promise.reject(new Error('no sessions in this test')),
+    log: () => {},
+    recordSystemInfo: () => {},
+    recordToolVersion: () => {},
+    hookTimeoutMs: 5000,
+    suitesDir: FIXTURE_SUITES,
+    ...overrides,
+  };
+}
+
+export function catalogueCase(suite: string, caseName = suite.replace(/-/g, '_')) {
+  return { caseName, tier: 'latency', criteria: 100, blocking: false, enabled: true, description: '', dependencies: [], suite, args: {} };
+}

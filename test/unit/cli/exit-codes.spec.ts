@@ -1,0 +1,21 @@
+import { expect } from 'chai';
+import { EXIT, exitCodeFor, outcomeOfCases } from '../../../lib/cli/exit-codes.ts';
+
+describe('exit codes', () => {
+  it('keep the precedence bad input > not measured > threshold > regression > push', () => {
+    const all = { badInput: true, notMeasured: true, thresholdFailed: true, regression: true, pushFailed: true };
+    expect(exitCodeFor(all)).to.equal(2);
+    expect(exitCodeFor({ ...all, badInput: false })).to.equal(70);
+    expect(exitCodeFor({ thresholdFailed: true, regression: true, pushFailed: true })).to.equal(68);
+    expect(exitCodeFor({ regression: true, pushFailed: true })).to.equal(71);
+    expect(exitCodeFor({ pushFailed: true })).to.equal(69);
+    expect(exitCodeFor({})).to.equal(0);
+  });
+
+  it('derive not-measured and threshold failures from case statuses', () => {
+    const cases = (...statuses: string[]) => ({ cases: statuses.map((status) => ({ status })) }) as never;
+    expect(exitCodeFor(outcomeOfCases(cases('pass', 'fail', 'error')))).to.equal(EXIT.notMeasured);
+    expect(exitCodeFor(outcomeOfCases(cases('pass', 'fail', 'skip')))).to.equal(EXIT.thresholdFailed);
+    expect(exitCodeFor(outcomeOfCases(cases('pass', 'skip')))).to.equal(EXIT.ok);
+  });
+});

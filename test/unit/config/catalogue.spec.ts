@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { loadCatalogue, selectCases, unmetDependency } from '../../../lib/config/catalogue.ts';
+import { ConfigError } from '../../../lib/errors.ts';
+
+const writeCatalogue = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'kfn-cat-')), 'testcases.yaml');
+  writeFileSync(file, text);
+  return file;
+};
+
+describe('catalogue (testcases/testcases.yaml)', () => {
+  const catalogue = loadCatalogue();
+
+  it('declares the tiers and cases of the test plan with the conventional names', () => {
+    expect(catalogue.tiers.map((t) => [t.name, t.cases.map((c) => c.caseName)])).to.deep.equal([
+      ['preflight', ['preflight']],
+      ['latency', ['timer', 'device_interrupt']],
+      ['forwarding', ['baremetal_forwarding', 'sriov_forwarding', 'ovs_dpdk_forwarding']],
+    ]);
+  });
+
+  it('selects a case, a tier or all, as run_tests does', () => {
+    expect(selectCases(catalogue, 'timer').map((c) => c.caseName)).to.deep.equal(['timer']);
+    expect(selectCases(catalogue, 'latency').map((c) => c.caseName)).to.deep.equal(['timer', 'device_interrupt']);
+    expect(selectCases(catalogue, 'all')).to.have.length(6);
+  });
+
+  it('rejects an unknown selection, listing the valid ones', () => {
+    expect(() => selectCases(catalogue, 'timr')).to.throw(ConfigError, /-t: "timr" is not a case, a tier or all; expected one of: all, preflight, latency, forwarding, preflight, timer/);
+  });
+
+  it('skips a case whose dependency regex does not match, saying why', () => {
+    const tc = { ...selectCases(catalogue, 'timer')[0]!, dependencies: [{ INSTALLER_TYPE: '^(fuel|apex)$' }] };
+    expect(unmetDependency(tc, { INSTALLER_TYPE: 'compass' })).to.equal('INSTALLER_TYPE="compass" does not match /^(fuel|apex)$/');
+    expect(unmetDependency(tc, { INSTALLER_TYPE: 'fuel' })).to.equal(undefined);
+  });
+
+  it('names the file, the field and the expectation for a bad catalogue', () => {
+    const file = writeCatalogue('tiers:\n  - name: latency\n    testcases:\n      - case_name: Timer\n        project_name: yardstick\n        run: {}\n');
+    try {
+      loadCatalogue(file);
+      expect.fail('loadCatalogue accepted a bad catalogue');
+    } catch (error) {
+      expect(error).to.be.instanceOf(ConfigError);
+      const message = (error as Error).message;
+      expect(message).to.contain(`${file}: tiers[0].testcases[0].case_name`);
+      expect(message).to.contain('tiers[0].testcases[0].project_name');
+      expect(message).to.contain('tiers[0].testcases[0].run.name');
+    }
+  });
+
+  it('rejects duplicate case names, since -t could not tell them apart', () => {
+    const tc = '      - {case_name: timer, project_name: kvmfornfv, run: {name: timer}}\n';
+    const file = writeCatalogue(`tiers:\n  - name: latency\n    testcases:\n${tc}  - name: more\n    testcases:\n${tc}`);
+    expect(() => loadCatalogue(file)).to.throw(ConfigError, /tiers\[1\]\.testcases\[0\]\.case_name: duplicate case name "timer"/);
+  });
+});
