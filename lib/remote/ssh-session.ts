@@ -1,0 +1,292 @@
+// NodeSession over one ssh2 connection per node: commands with timeouts that kill what they
+// started, and detached measurements that survive a dropped connection (see detached.ts).
+import { randomBytes } from 'node:crypto';
+import type { Client } from 'ssh2';
+import { podSecrets, type PodNode } from '../config/pod-model.ts';
+import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid } from './command.ts';
+import { DetachedControl } from './detached.ts';
+import { RemoteCommandError, SshConnectError, SudoError } from './errors.ts';
+import { runOnChannel } from './exec-channel.ts';
+import type { HostKeyPolicy } from './host-key.ts';
+import { quoteArg } from './quote.ts';
+import { Redactor } from './redact.ts';
+import { openConnection, type ConnectSettings, type Connection } from './ssh-connect.ts';
+import { validateRunDir } from './detached-scripts.ts';
+import type {
+  DetachedOutcome,
+  DetachedProcess,
+  ExecOptions,
+  NodeSession,
+  RemoteCommand,
+  RemoteResult,
+  StartDetachedOptions,
+  StopOptions,
+} from './types.ts';
+
+export { timeoutFor } from './timeouts.ts';
+
+export interface SshSessionOptions {
+  /** Names runDir (`/tmp/kfn-<runId>`) unless runDir is given. */
+  runId: string;
+  runDir?: string;
+  /** Receives every log line, already redacted. */
+  log?: (line: string) => void;
+  /** Secrets of the whole pod (podSecrets); the node's own are always added. */
+  secrets?: readonly string[];
+  hostKeyPolicy?: HostKeyPolicy;
+  /** Where accept-new records new keys, and a known_hosts consulted for every node. */
+  knownHostsFile?: string;
+  readyTimeoutMs?: number;
+  keepaliveIntervalMs?: number;
+  keepaliveCountMax?: number;
+  /** Default command timeout. */
+  defaultTimeoutMs?: number;
+  /** How often waitDetached looks at a process. */
+  pollIntervalMs?: number;
+  /** How long cleanup waits after SIGINT before SIGKILL. Default 5 s. */
+  cleanupGraceMs?: number;
+  /** How long idempotent operations keep reconnecting after the connection is lost. */
+  reconnectWindowMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Internal exec options: Buffer stdin, quiet polling, a readable log line instead of a long script. */
+export interface RawExecOptions extends Omit<ExecOptions, 'input'> {
+  input?: Buffer | string;
+  quiet?: boolean;
+  logAs?: string;
+  /** For the kill that follows a timeout: do not kill again if it times out itself. */
+  noKillOnTimeout?: boolean;
+}
+
+// Connect a node now (credentials and host key are checked here) and return its session.
+export async function connectNode(node: PodNode, options: SshSessionOptions): Promise<SshNodeSession> {
+  const session = new SshNodeSession(node, options);
+  await session.connect();
+  return session;
+}
+
+export class SshNodeSession implements NodeSession {
+  readonly node: PodNode;
+  readonly runDir: string;
+  readonly redactor: Redactor;
+  readonly #settings: ConnectSettings;
+  readonly #defaultTimeoutMs: number;
+  readonly #reconnectWindowMs: number;
+  readonly #detached: DetachedControl;
+  #conn: Connection | undefined;
+  #connecting: Promise<Connection> | undefined;
+  #hostKeys: { target: Buffer | undefined; jump: Buffer | undefined } = { target: undefined, jump: undefined };
+  #everConnected = false;
+  #closed = false;
+
+  constructor(node: PodNode, options: SshSessionOptions) {
+    const env = options.env ?? process.env;
+    this.node = node;
+    this.runDir = options.runDir ?? `/tmp/kfn-${options.runId}`;
+    validateRunDir(this.runDir);
+    const own = podSecrets({ file: '', name: '', lab: false, nodes: [node], notes: [] }, env);
+    this.redactor = new Redactor([...(options.secrets ?? []), ...own]);
+    const sink = options.log ?? (() => undefined);
+    this.#settings = {
+      hostKeyPolicy: options.hostKeyPolicy ?? 'strict',
+      knownHostsFile: options.knownHostsFile,
+      readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
+      keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5_000,
+      keepaliveCountMax: options.keepaliveCountMax ?? 6,
+      env,
+      log: (line) => sink(this.redactor.redact(line)),
+    };
+    this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
+    this.#reconnectWindowMs = options.reconnectWindowMs ?? 60_000;
+    this.#detached = new DetachedControl({
+      node: node.name,
+      runDir: this.runDir,
+      pollIntervalMs: options.pollIntervalMs ?? 1_000,
+      cleanupGraceMs: options.cleanupGraceMs ?? 5_000,
+      run: (command, opts) => this.runRaw(command, opts),
+      retrying: (what, fn, deadline) => this.#retrying(what, fn, deadline),
+      log: (line) => this.#log(line),
+    });
+  }
+
+  /** Opens the connection, or throws SshConnectError / HostKeyError naming the node. */
+  async connect(): Promise<void> {
+    await this.#client();
+  }
+
+  async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<RemoteResult> {
+    return (await this.runRaw(command, options)).result;
+  }
+
+  /** exec that also returns stdout as bytes, for downloads and the detached machinery. */
+  async runRaw(command: RemoteCommand, options: RawExecOptions = {}): Promise<{ result: RemoteResult; stdout: Buffer }> {
+    const built = buildRemoteCommand(command, { user: this.node.user, privileged: options.privileged ?? true });
+    const label = options.label ?? (Array.isArray(command) ? String(command[0]) : 'sh');
+    const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
+    if (!options.quiet) this.#log(`[${this.node.name}] ${label}$ ${options.logAs ?? built.escapedCommand}`);
+    const client = await this.#client();
+    const marker = `kfn-pid-${randomBytes(6).toString('hex')}:`;
+    const run = await runOnChannel(client, buildPidReportPrefix(marker) + built.escapedCommand, {
+      input: options.input,
+      timeoutMs,
+      onTimeout: async (stderrSoFar) => {
+        const found = extractReportedPid(stderrSoFar, marker).pid;
+        if (found !== undefined && !options.noKillOnTimeout) await this.#killGroup(found, built.sudo);
+      },
+    });
+    const { pid, rest } = extractReportedPid(run.stderr, marker);
+    const stderr = rest.toString('utf8');
+    const redact = (s: string) => this.redactor.redact(s);
+    if (run.transportError && !run.timedOut) {
+      const message = `[${this.node.name}] connection lost while running ${label}: ${run.transportError.message}: ${redact(built.escapedCommand)}`;
+      this.#log(message);
+      // The command is orphaned on the node and its result is lost: do not leave it running.
+      if (pid !== undefined && !options.noKillOnTimeout) await this.#killGroup(pid, built.sudo).catch(() => undefined);
+      throw new SshConnectError(this.node.name, message, { cause: run.transportError, retryable: true });
+    }
+    const result: RemoteResult = {
+      node: this.node.name,
+      command: redact(built.command),
+      escapedCommand: redact(built.escapedCommand),
+      exitCode: run.exitCode,
+      signal: run.signal,
+      stdout: run.stdout.toString('utf8'),
+      stderr,
+      durationMs: run.durationMs,
+      timedOut: run.timedOut,
+      failed: run.timedOut || run.signal !== null || run.exitCode !== 0,
+    };
+    const shown = { ...result, stdout: redact(result.stdout), stderr: redact(result.stderr) };
+    if (!options.quiet || result.failed) this.#log(`[${this.node.name}] ${label}: ${describeOutcome(result, timeoutMs)}`);
+    // Even with reject: false: a probe must not read "sudo refused" as "tool missing".
+    const problem = built.sudo ? classifySudoFailure(stderr, run.exitCode) : undefined;
+    if (problem) throw new SudoError(shown, problem, this.node.user, { label });
+    if (result.failed && options.reject !== false) {
+      throw new RemoteCommandError(shown, { label, timeoutMs, cause: run.transportError });
+    }
+    return { result, stdout: run.stdout };
+  }
+
+  startDetached(options: StartDetachedOptions): Promise<DetachedProcess> {
+    return this.#detached.start(options);
+  }
+
+  isRunning(process: DetachedProcess): Promise<boolean> {
+    return this.#detached.isRunning(process);
+  }
+
+  waitDetached(process: DetachedProcess, options: { timeoutMs: number; stop?: StopOptions }): Promise<DetachedOutcome> {
+    return this.#detached.wait(process, options);
+  }
+
+  stopDetached(process: DetachedProcess, options?: StopOptions): Promise<DetachedOutcome> {
+    return this.#detached.stop(process, options);
+  }
+
+  async upload(content: Buffer | string, remotePath: string, options: { mode?: number } = {}): Promise<void> {
+    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+    const mode = options.mode;
+    if (mode !== undefined && (!Number.isInteger(mode) || mode < 0 || mode > 0o7777)) {
+      throw new TypeError(`upload mode must be an integer between 0 and 0o7777, got ${mode}`);
+    }
+    const target = quoteArg(remotePath);
+    const chmod = mode === undefined ? '' : `chmod ${mode.toString(8)} "$t" && `;
+    // Write a temporary file and rename it, so a broken transfer never leaves a half file.
+    const script = `t=${target}.kfn-upload.$$; cat > "$t" && ${chmod}mv -f "$t" ${target} || { rm -f "$t"; exit 1; }`;
+    const logAs = `upload ${data.length} bytes to ${remotePath}${mode === undefined ? '' : ` mode ${mode.toString(8)}`}`;
+    await this.#retrying('upload', () => this.runRaw({ script }, { input: data, label: 'upload', logAs }));
+  }
+
+  async download(remotePath: string): Promise<Buffer> {
+    return this.#retrying('download', async () => (await this.runRaw(['cat', remotePath], { label: 'download' })).stdout);
+  }
+
+  async cleanup(): Promise<void> {
+    if (this.#closed || !this.#everConnected) {
+      this.#log(`[${this.node.name}] cleanup: nothing to do (${this.#closed ? 'session closed' : 'never connected'})`);
+      return;
+    }
+    await this.#detached.cleanup();
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const conn = this.#conn ?? (await this.#connecting?.catch(() => undefined));
+    this.#conn = undefined;
+    if (!conn) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, 2_000);
+      conn.client.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      conn.end();
+    });
+  }
+
+  // Kill what a command left behind: its shell's process group, with the command's privilege.
+  async #killGroup(pgid: number, sudo: boolean): Promise<void> {
+    await this.runRaw({ script: buildKillGroupScript(pgid) }, {
+      privileged: sudo, quiet: true, reject: false, timeoutMs: 10_000, noKillOnTimeout: true,
+    });
+  }
+
+  #log(line: string): void {
+    this.#settings.log(line);
+  }
+
+  async #client(): Promise<Client> {
+    if (this.#closed) throw new SshConnectError(this.node.name, `the session to node ${this.node.name} is closed`);
+    if (this.#conn) return this.#conn.client;
+    if (!this.#connecting) {
+      const again = this.#everConnected;
+      this.#connecting = openConnection(this.node, this.#settings, this.#hostKeys)
+        .then((conn) => {
+          this.#conn = conn;
+          this.#everConnected = true;
+          this.#hostKeys = conn.hostKeys;
+          conn.client.on('close', () => {
+            if (this.#conn !== conn) return;
+            this.#conn = undefined;
+            if (!this.#closed) this.#log(`[${this.node.name}] connection closed`);
+          });
+          conn.client.on('error', (e: Error) => this.#log(`[${this.node.name}] connection error: ${e.message}`));
+          const { user, ip, sshPort } = this.node;
+          const via = this.node.jumpHost ? ` via ${this.node.jumpHost.ip}` : '';
+          this.#log(`[${this.node.name}] ${again ? 'reconnected' : 'connected'} to ${user}@${ip}:${sshPort}${via}`);
+          return conn;
+        })
+        .finally(() => {
+          this.#connecting = undefined;
+        });
+    }
+    return (await this.#connecting).client;
+  }
+
+  // Repeat an idempotent operation across reconnects until it works or the window closes.
+  async #retrying<T>(what: string, fn: () => Promise<T>, deadline?: number): Promise<T> {
+    const until = deadline ?? Date.now() + this.#reconnectWindowMs;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await fn();
+      } catch (e) {
+        if (!(e instanceof SshConnectError) || !e.retryable || this.#closed || Date.now() >= until) throw e;
+        this.#log(`[${this.node.name}] ${what}: ${e.message}; retrying`);
+        await sleep(Math.min(500 * attempt, 5_000, Math.max(0, until - Date.now())));
+      }
+    }
+  }
+}
+
+function describeOutcome(result: RemoteResult, timeoutMs: number): string {
+  const took = `in ${result.durationMs} ms`;
+  if (result.timedOut) return `timed out after ${timeoutMs} ms, killed`;
+  if (result.signal) return `killed by ${result.signal} ${took}`;
+  return `exit ${result.exitCode} ${took}`;
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

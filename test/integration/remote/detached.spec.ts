@@ -1,0 +1,146 @@
+// Detached processes against a real OpenSSH server (see sshd-fixture.ts): they must survive a
+// dropped connection, stop with SIGINT and full output, and be gone after cleanup.
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import type { PodNode } from '../../../lib/config/pod-model.ts';
+import { SshConnectError } from '../../../lib/remote/errors.ts';
+import { connectNode, type SshNodeSession } from '../../../lib/remote/ssh-session.ts';
+import {
+  buildNode,
+  canRunSshd,
+  dropAllConnections,
+  generateKey,
+  isAlive,
+  makeTempDir,
+  removeRunSshdIfOurs,
+  startSshd,
+  type SshdHandle,
+} from './sshd-fixture.ts';
+
+// A stand-in for cyclictest: prints as it runs and a summary on SIGINT.
+const TICKER = `trap 'echo "got INT after $i ticks"; exit 0' INT; i=0; while :; do echo "tick $i"; i=$((i+1)); sleep 0.05; done`;
+
+function pgrep(pattern: string): string {
+  try {
+    return execFileSync('pgrep', ['-f', pattern]).toString().trim();
+  } catch {
+    return ''; // exit 1: no process matched
+  }
+}
+
+describe('remote detached processes (integration, real sshd)', function () {
+  this.timeout(30_000);
+  let dir = '';
+  let sshd: SshdHandle | undefined;
+  let node: PodNode;
+  const runId = `it-detached-${process.pid}`;
+  const sessions: SshNodeSession[] = [];
+  const lines: string[] = [];
+
+  const open = async () => {
+    const s = await connectNode(node, { runId, log: (l) => lines.push(l), pollIntervalMs: 100, cleanupGraceMs: 500 });
+    sessions.push(s);
+    return s;
+  };
+
+  before(async function () {
+    if (!canRunSshd()) this.skip();
+    dir = makeTempDir('detached');
+    const host = generateKey(dir, 'host');
+    const client = generateKey(dir, 'client');
+    execFileSync('cp', [`${client.path}.pub`, join(dir, 'authorized_keys')]);
+    sshd = await startSshd({ dir, hostKey: host, authorizedKeys: join(dir, 'authorized_keys') });
+    node = buildNode({ sshPort: sshd.port, keyFilename: client.path, hostKey: { fingerprint: host.fingerprint } });
+  });
+
+  after(async () => {
+    for (const s of sessions) {
+      await s.cleanup().catch(() => undefined);
+      await s.close();
+    }
+    await sshd?.stop();
+    removeRunSshdIfOurs();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('survives a dropped connection, then stops with SIGINT and returns all its output', async () => {
+    const s = await open();
+    const p = await s.startDetached({ name: 'ticker', command: { script: TICKER }, label: 'ticker' });
+    expect(statSync(s.runDir).mode & 0o777).to.equal(0o700);
+    expect(isAlive(p.pid)).to.equal(true);
+    await new Promise((r) => setTimeout(r, 300));
+
+    const dropped = dropAllConnections(sshd as SshdHandle);
+    expect(dropped.length).to.be.greaterThan(0);
+    await new Promise((r) => setTimeout(r, 300));
+    expect(isAlive(p.pid), 'the measurement died with the SSH connection').to.equal(true);
+
+    expect(await s.isRunning(p)).to.equal(true); // reconnects transparently
+    expect(lines.join('\n')).to.include('reconnected');
+    const outcome = await s.stopDetached(p, { graceMs: 3000 });
+    expect(outcome.stopped).to.equal(true);
+    expect(outcome.exitCode).to.equal(0);
+    const out = outcome.stdout.trim().split('\n');
+    expect(out[0]).to.equal('tick 0');
+    expect(out.at(-1)).to.match(/^got INT after \d+ ticks$/);
+    expect(out.length).to.be.greaterThan(5);
+    expect(isAlive(p.pid)).to.equal(false);
+  });
+
+  it('fails a command whose connection drops as a lost connection, kills it, and reconnects for the next', async () => {
+    const s = await open();
+    const tag = `5${Math.floor(Math.random() * 1e6)}`;
+    const pending = s.exec(['sleep', tag], { label: 'victim' }).then(() => undefined, (e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 400));
+    dropAllConnections(sshd as SshdHandle);
+    const e = await pending;
+    expect(e).to.be.instanceOf(SshConnectError);
+    expect((e as SshConnectError).retryable).to.equal(true);
+    expect((e as Error).message).to.include('connection lost while running victim');
+    expect(pgrep(`sleep ${tag}`), 'the orphaned command was left running').to.equal('');
+    expect((await s.exec(['echo', 'back'])).stdout).to.equal('back\n');
+  });
+
+  it('waitDetached returns when the process ends by itself, with its exit code and stderr', async () => {
+    const s = await open();
+    const p = await s.startDetached({ name: 'short', command: ['sh', '-c', 'echo done; echo warn >&2; exit 2'] });
+    const outcome = await s.waitDetached(p, { timeoutMs: 5000 });
+    expect(outcome).to.deep.equal({ exitCode: 2, stdout: 'done\n', stderr: 'warn\n', stopped: false });
+  });
+
+  it('waitDetached stops a process that outlives its timeout, SIGKILL after the grace', async () => {
+    const s = await open();
+    const p = await s.startDetached({ name: 'deaf', command: { script: `trap '' INT; while :; do sleep 0.05; done` } });
+    const started = Date.now();
+    const outcome = await s.waitDetached(p, { timeoutMs: 500, stop: { graceMs: 500 } });
+    expect(outcome.stopped).to.equal(true);
+    expect(outcome.exitCode).to.equal(137); // 128 + SIGKILL, as the wrapper shell reports it
+    expect(Date.now() - started).to.be.lessThan(5000);
+    expect(isAlive(p.pid)).to.equal(false);
+  });
+
+  it('refuses a second process with the same name', async () => {
+    const s = await open();
+    await s.startDetached({ name: 'once', command: ['true'] });
+    await s.startDetached({ name: 'once', command: ['true'] }).then(
+      () => expect.fail('duplicate accepted'),
+      (e: unknown) => expect(String(e)).to.include('already started'),
+    );
+  });
+
+  it('cleanup stops every process with a pid file, also ones another session started, and removes runDir', async () => {
+    const a = await open();
+    const b = await open(); // same runDir, as a restarted harness would have
+    const p1 = await a.startDetached({ name: 'c1', command: { script: TICKER } });
+    const p2 = await a.startDetached({ name: 'c2', command: { script: `trap '' INT; while :; do sleep 0.05; done` } });
+    const p3 = await b.startDetached({ name: 'c3', command: ['sleep', '600'] });
+    for (const p of [p1, p2, p3]) expect(isAlive(p.pid)).to.equal(true);
+    await a.cleanup();
+    for (const p of [p1, p2, p3]) expect(isAlive(p.pid), `pid ${p.pid} (${p.name}) survived cleanup`).to.equal(false);
+    expect(existsSync(a.runDir)).to.equal(false);
+    await a.cleanup(); // twice is fine
+    await b.cleanup();
+  });
+});
