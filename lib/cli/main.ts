@@ -1,1 +1,84 @@
-export async function main(argv: string[]): Promise<void> { console.log('hello', process.version, argv); }
+// The `kvmfornfv-test` command. It decides exit codes and how much of an error to print:
+// bad input is one clear message and exit 2, never a stack trace.
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError, describeError, isKfnError } from '../errors.ts';
+import { EXIT } from './exit-codes.ts';
+import { runCommand, type RunCommandOptions } from './run-command.ts';
+import { labCommand } from './lab-command.ts';
+
+export async function main(argv: string[]): Promise<void> {
+  const code = await runCli(argv);
+  process.exitCode = code;
+}
+
+export async function runCli(argv: string[]): Promise<number> {
+  let exitCode: number = EXIT.ok;
+  const program = buildProgram((code) => {
+    exitCode = code;
+  });
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      return error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+    }
+    return reportError(error);
+  }
+  return exitCode;
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`kvmfornfv-test: bad input:\n${error.message}\n`);
+    return EXIT.badInput;
+  }
+  if (isKfnError(error)) {
+    process.stderr.write(`kvmfornfv-test: ${error.message}\n`);
+    return error.kind === 'push' ? EXIT.pushFailed : EXIT.notMeasured;
+  }
+  process.stderr.write(`kvmfornfv-test: internal error: ${describeError(error)}\n${error instanceof Error ? (error.stack ?? '') : ''}\n`);
+  return EXIT.notMeasured;
+}
+
+function positiveSeconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || n > 7 * 24 * 3600) throw new InvalidArgumentError(`expected seconds > 0, got "${value}"`);
+  return n;
+}
+
+function buildProgram(setExit: (code: number) => void): Command {
+  const program = new Command('kvmfornfv-test')
+    .description('KVM-for-NFV test plan: timer, device interrupt and packet-forwarding latency on an NFV pod')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .showHelpAfterError('(run kvmfornfv-test --help for usage)');
+
+  const addRunOptions = (command: Command) =>
+    command
+      .option('-t, --test <selection>', 'a case, a tier or all', 'all')
+      .option('--pod <file>', 'pod.yaml of the pod to test; without it the embedded lab pod is built, used and removed')
+      .option('--thresholds <profile|file>', 'threshold profile name (testcases/thresholds/) or YAML file; default: lab on the lab pod, opnfv-tc028 otherwise')
+      .option('--results <dir>', 'output root; each run writes <dir>/<run-id>/', 'results')
+      .option('--duration <seconds>', 'measurement length of a latency case, or one trial of a forwarding case', positiveSeconds)
+      .option('--dry-run', 'print each node\'s commands without connecting to any node', false)
+      .addOption(new Option('--host-key-policy <policy>', 'SSH host key checking').choices(['strict', 'accept-new']).default('strict'))
+      .option('--known-hosts <file>', 'known_hosts file that accept-new appends to')
+      .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false);
+
+  addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
+    async (options: RunCommandOptions) => {
+      setExit(await runCommand(options));
+    },
+  );
+
+  const lab = program.command('lab').description('build, remove or inspect the embedded lab pod on this machine');
+  for (const action of ['up', 'down', 'status'] as const) {
+    lab
+      .command(action)
+      .description(`lab ${action}`)
+      .action(async () => {
+        setExit(await labCommand(action));
+      });
+  }
+  return program;
+}

@@ -1,0 +1,132 @@
+// The Timer test's procedure on one node: provision cyclictest, run it detached for the
+// configured duration (with the optional load beside it), keep every raw output, and
+// parse every thread. The suite file only declares nodes and assertions.
+import { z } from 'zod';
+import type { PodNode } from '../config/pod-model.ts';
+import { tryParseCpuList } from '../config/cpu-list.ts';
+import { ConfigError, MeasurementError } from '../errors.ts';
+import type { CaseContext } from '../harness/case-context.ts';
+import { runDetachedMeasurement, requireCompleteMeasurement } from '../harness/detached-measurement.ts';
+import { DryRunStop } from '../harness/dry-run.ts';
+import { ensureTool, TOOLS } from '../provision/ensure-tool.ts';
+import { buildCyclictestCommand } from '../tools/cyclictest/command.ts';
+import { parseCyclictestRun } from '../tools/cyclictest/parse.ts';
+import { parseCyclictestVersion } from '../tools/cyclictest/version.ts';
+import { buildConfigIssues } from '../config/zod-issues.ts';
+import { LOAD_KINDS } from '../tools/stress-ng/command.ts';
+import { startLoad } from './load.ts';
+import type { LocatedSummary } from './latency-figures.ts';
+
+const cpuList = z.union([z.string(), z.array(z.number().int().min(0))]).transform((v, ctx) => {
+  const parsed = tryParseCpuList(v);
+  if (!parsed.ok) {
+    ctx.addIssue({ code: 'custom', message: parsed.message });
+    return z.NEVER;
+  }
+  return parsed.cpus;
+});
+
+const timerArgsSchema = z.strictObject({
+  duration_s: z.number().positive().default(60),
+  interval_us: z.number().int().min(50).max(1_000_000).default(1000),
+  priority: z.number().int().min(1).max(99).default(99),
+  histogram_us: z.number().int().min(10).max(1_000_000).default(20000),
+  load: z.enum(LOAD_KINDS).default('idle'),
+  load_node: z.string().default('host'),
+  load_cpus: cpuList.optional(),
+  roles: z.array(z.enum(['host', 'guest'])).min(1).default(['host', 'guest']),
+});
+
+export type TimerArgs = z.output<typeof timerArgsSchema>;
+
+// The catalogue's run.args are input like any other: a typo must be exit 2, not a default.
+export function parseTimerArgs(args: unknown, where = 'testcases/testcases.yaml'): TimerArgs {
+  const parsed = timerArgsSchema.safeParse(args);
+  if (!parsed.success) throw new ConfigError(where, buildConfigIssues(parsed.error.issues, { input: args, pathPrefix: ['timer', 'run', 'args'] }));
+  return parsed.data;
+}
+
+export interface TimerMeasurement {
+  node: string;
+  version: string;
+  durationS: number;
+  load: string;
+  loadKind: string;
+  threads: LocatedSummary[];
+  overall: LocatedSummary;
+}
+
+/** Measures one node. Host and guest are measured one after the other, never at once. */
+export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerArgs): Promise<TimerMeasurement> {
+  const durationS = ctx.durationOverrideS ?? args.duration_s;
+  const session = await ctx.session(node);
+  const binary = await ensureTool(session, TOOLS.cyclictest);
+  const help = await session.exec([binary, '--help'], { reject: false, label: 'cyclictest version', privileged: false });
+  const version = ctx.dryRun ? 'dry-run' : parseCyclictestVersion(`${help.stdout}\n${help.stderr}`);
+  ctx.recordToolVersion(node.name, 'cyclictest', version);
+
+  const mainCpu = node.housekeepingCpus[0];
+  if (node.rtCpus.length === 0 || mainCpu === undefined) {
+    throw new MeasurementError(`pod.yaml gives node ${node.name} no rt_cpus or no housekeeping_cpus; cyclictest needs both (its threads on rt_cpus, its main thread on a housekeeping CPU)`);
+  }
+  const command = buildCyclictestCommand({
+    binary,
+    durationS,
+    intervalUs: args.interval_us,
+    priority: args.priority,
+    histogramUs: args.histogram_us,
+    rtCpus: node.rtCpus,
+    mainCpu,
+    jsonPath: `${session.runDir}/cyclictest-${node.name}.json`,
+  });
+  const load = await startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30);
+  const outcome = await runDetachedMeasurement(ctx, session, {
+    name: `cyclictest-${node.name}`,
+    command: command.argv,
+    durationS,
+    label: 'cyclictest',
+  });
+  await load.stop();
+  if (ctx.dryRun) throw new DryRunStop();
+
+  // Raw outputs are kept before anything is judged: nothing measured is lost.
+  await ctx.writeRaw(`${node.name}/cyclictest.stdout`, outcome.stdout);
+  await ctx.writeRaw(`${node.name}/cyclictest.stderr`, outcome.stderr);
+  const json = await session.download(command.jsonPath).then(
+    (b) => b.toString('utf8'),
+    () => undefined,
+  );
+  if (json !== undefined) await ctx.writeRaw(`${node.name}/cyclictest.json`, json);
+  requireCompleteMeasurement(outcome, `cyclictest on ${node.name}`);
+  if (json === undefined) throw new MeasurementError(`cyclictest on ${node.name} wrote no JSON file at ${command.jsonPath}`);
+
+  const result = parseCyclictestRun({
+    jsonText: json,
+    stdout: outcome.stdout,
+    histogramLimitUs: command.histogramLimitUs,
+    expectedCpus: command.threadCpus,
+  });
+  const expectedCycles = (durationS * 1e6) / args.interval_us;
+  const threads = result.threads.map((t) => ({ where: `${node.name} thread ${t.thread} (cpu ${t.cpu})`, summary: t.summary, cycles: t.cycles }));
+  const measurement: TimerMeasurement = {
+    node: node.name,
+    version,
+    durationS,
+    load: load.description,
+    loadKind: args.load,
+    threads: threads.map(({ where, summary }) => ({ where, summary })),
+    overall: { where: `${node.name} all threads`, summary: result.overall },
+  };
+  ctx.recordDetails(node.name, { ...measurement, command: command.argv.join(' '), breakThread: result.breakThread ?? null });
+
+  // A thread that ran far fewer loops than the duration allows did not measure what was asked.
+  for (const t of threads) {
+    if (t.cycles < expectedCycles * 0.5) {
+      throw new MeasurementError(`${t.where} ran ${t.cycles} loops, expected about ${Math.round(expectedCycles)} in ${durationS} s at ${args.interval_us} us`);
+    }
+  }
+  if (result.breakThread !== undefined) {
+    throw new MeasurementError(`cyclictest on ${node.name} stopped on its break threshold (thread ${result.breakThread}, ${result.breakValue} us)`);
+  }
+  return measurement;
+}
