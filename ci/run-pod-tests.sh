@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# What a Jenkins node runs against a real pod (jenkins/*.yaml and jenkins/Jenkinsfile call it):
+# reads the OPNFV environment, runs the kvmfornfv-test suite on the pod, copies this build's
+# run into results/ for the JUnit publisher and the archive, and returns the exit code that
+# gates the job.
+#
+# Usage: ci/run-pod-tests.sh [--mode gate|nightly]
+#   gate     every non-zero exit code of the suite fails the job.
+#   nightly  68 (a threshold missed) and 71 (a regression) return 0, and a failing JUnit testcase
+#            marks the build UNSTABLE; 2 (bad input), 69 (push failed), 70 (not measured) and any
+#            other code still fail it.
+#   Default: nightly when CI_LOOP is daily or weekly, gate otherwise.
+#
+# Environment:
+#   POD_FILE            pod.yaml of the pod; default $POD_DIR/$NODE_NAME.yaml
+#   NODE_NAME           the pod (OPNFV; on OPNFV CI the Jenkins agent is named after its pod)
+#   POD_DIR             default /etc/kvmfornfv/pods
+#   THRESHOLDS          threshold profile name or file; default: the suite's own default
+#   TEST_SELECTION      a case, a tier or all; default all
+#   BASELINE            last | path of a results.json; empty: no regression comparison; default last
+#   PUSH_RESULTS        true: push to TEST_DB_URL (-r); false: do not; default true
+#   KFN_RESULTS_STORE   results root kept across builds (history.jsonl and earlier runs, which
+#                       `--baseline last` needs); default $HOME/kvmfornfv-results/<pod name>
+#   RESULTS_DIR         this build's copy for Jenkins, inside the workspace, emptied first;
+#                       default <repo>/results
+#   INSTALLER_TYPE, DEPLOY_SCENARIO, BUILD_TAG, CI_LOOP, TEST_DB_URL, TEST_DB_EXT_URL: read by the suite.
+set -euo pipefail
+
+readonly EXIT_BAD_INPUT=2
+readonly EXIT_NOT_MEASURED=70
+
+# The gating rule, in one place: mode and the suite's exit code in, the job's exit code out.
+gate_exit_code() {
+  local mode=$1 code=$2
+  if [[ $code -eq 0 ]]; then
+    echo 0
+  elif [[ $mode == nightly && ( $code -eq 68 || $code -eq 71 ) ]]; then
+    echo 0
+  else
+    echo "$code"
+  fi
+}
+
+describe_exit_code() {
+  case $1 in
+    0) echo 'ok' ;;
+    2) echo 'bad input' ;;
+    68) echo 'a threshold was missed' ;;
+    69) echo 'the result push failed' ;;
+    70) echo 'something could not be measured' ;;
+    71) echo 'a regression against the baseline' ;;
+    *) echo 'unexpected exit code' ;;
+  esac
+}
+
+die() {
+  echo "run-pod-tests: $2" >&2
+  exit "$1"
+}
+
+# A failing testcase of its own, so a nightly 68/71 mapped to 0 still shows as UNSTABLE
+# even if the suite's junit.xml did not carry the failure.
+write_gate_junit() {
+  local dir=$1 code=$2 text
+  text="kvmfornfv-test exited ${code} ($(describe_exit_code "$code")); nightly mode reports it as UNSTABLE, not FAILED"
+  mkdir -p "$dir"
+  cat >"$dir/junit.xml" <<EOF
+<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="kvmfornfv-ci">
+  <testsuite name="kvmfornfv.ci" tests="1" failures="1" errors="0" skipped="0">
+    <testcase classname="kvmfornfv.ci.gate" name="suite exit code" time="0">
+      <failure message="${text}"/>
+    </testcase>
+  </testsuite>
+</testsuites>
+EOF
+}
+
+mode=''
+while [[ $# -gt 0 ]]; do
+  case $1 in
+    --mode) mode=${2:-}; shift 2 || die "$EXIT_BAD_INPUT" '--mode needs a value: gate or nightly' ;;
+    --mode=*) mode=${1#--mode=}; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
+    *) die "$EXIT_BAD_INPUT" "unknown argument \"$1\"; usage: ci/run-pod-tests.sh [--mode gate|nightly]" ;;
+  esac
+done
+if [[ -z $mode ]]; then
+  case ${CI_LOOP:-} in daily | weekly) mode=nightly ;; *) mode=gate ;; esac
+fi
+[[ $mode == gate || $mode == nightly ]] || die "$EXIT_BAD_INPUT" "--mode must be gate or nightly, got \"$mode\""
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
+cd "$repo"
+
+if [[ -n ${POD_FILE:-} ]]; then
+  pod_file=$POD_FILE
+elif [[ -n ${NODE_NAME:-} ]]; then
+  pod_file=${POD_DIR:-/etc/kvmfornfv/pods}/${NODE_NAME}.yaml
+else
+  # shellcheck disable=SC2016 # the variable names are the message
+  die "$EXIT_BAD_INPUT" 'set POD_FILE, or NODE_NAME to use $POD_DIR/$NODE_NAME.yaml'
+fi
+[[ -f $pod_file ]] || die "$EXIT_BAD_INPUT" "pod file $pod_file does not exist"
+pod_name=$(basename "$pod_file" .yaml)
+
+store=${KFN_RESULTS_STORE:-${HOME:?}/kvmfornfv-results/${NODE_NAME:-$pod_name}}
+results=${RESULTS_DIR:-$repo/results}
+store=$(realpath -m -- "$store")
+results=$(realpath -m -- "$results")
+# results/ is emptied every build: it must be inside the workspace, and must not hold the store.
+[[ $results == "$repo"/* ]] || die "$EXIT_BAD_INPUT" "RESULTS_DIR ($results) must lie inside the workspace $repo: it is emptied every build"
+[[ $store != "$results" && $store != "$results"/* ]] ||
+  die "$EXIT_BAD_INPUT" "KFN_RESULTS_STORE ($store) must lie outside RESULTS_DIR ($results)"
+mkdir -p "$store" "$results"
+find "$results" -mindepth 1 -maxdepth 1 -exec rm -rf -- {} +
+
+if [[ ! -d node_modules ]]; then
+  echo "run-pod-tests: node_modules is missing; running npm ci"
+  npm ci --no-audit --no-fund || die "$EXIT_NOT_MEASURED" 'npm ci failed; the suite could not be installed'
+fi
+
+args=(run -t "${TEST_SELECTION:-all}" --pod "$pod_file" --results "$store")
+[[ -n ${THRESHOLDS:-} ]] && args+=(--thresholds "$THRESHOLDS")
+baseline=${BASELINE-last}
+[[ -n $baseline ]] && args+=(--baseline "$baseline")
+[[ ${PUSH_RESULTS:-true} == true ]] && args+=(-r)
+
+declare -A before=()
+for d in "$store"/*/; do [[ -d $d ]] && before[$d]=1; done
+
+echo "run-pod-tests: mode $mode, pod $pod_file, results in $store"
+set +e
+npm exec --offline -- kvmfornfv-test "${args[@]}"
+code=$?
+set -e
+
+# Only this build's run goes to Jenkins: JUnit ignores nothing new, the archive stays small.
+for d in "$store"/*/; do
+  [[ -d $d && -z ${before[$d]:-} ]] && cp -a -- "$d" "$results/"
+done
+
+job_code=$(gate_exit_code "$mode" "$code")
+if [[ $code -ne 0 && $job_code -eq 0 ]]; then
+  write_gate_junit "$results/ci-gate" "$code"
+fi
+echo "run-pod-tests: kvmfornfv-test exited $code ($(describe_exit_code "$code")); $mode mode: job exit code $job_code"
+exit "$job_code"
