@@ -56,21 +56,26 @@ async function queryMissing(wanted: readonly string[]): Promise<string[]> {
   return findMissingPackages(wanted, parseDpkgStatus(r.stdout));
 }
 
+// The lab's own packages; the project's test runner adds its test-only ones.
+export function ensureLabPackages(log: (line: string) => void): Promise<string[]> {
+  return ensureDebianPackages(LAB_PACKAGES, log);
+}
+
 // Installs only what is missing, and runs `apt-get update` only when it must.
-export async function ensureLabPackages(log: (line: string) => void): Promise<string[]> {
-  const missing = await queryMissing(LAB_PACKAGES);
+export async function ensureDebianPackages(wanted: readonly string[], log: (line: string) => void): Promise<string[]> {
+  const missing = await queryMissing(wanted);
   if (missing.length === 0) return [];
-  log(`lab: installing ${missing.join(' ')}`);
+  log(`installing Debian packages: ${missing.join(' ')}`);
   const env = { DEBIAN_FRONTEND: 'noninteractive' };
   try {
     await runCommand(['apt-get', 'update'], { env, timeoutMs: 600_000 });
     await runCommand(['apt-get', 'install', '-y', '--no-install-recommends', ...missing], { env, timeoutMs: 1_800_000 });
   } catch (error) {
-    throw new LabError(`could not install lab packages ${missing.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, {
+    throw new LabError(`could not install Debian packages ${missing.join(', ')}: ${error instanceof Error ? error.message : String(error)}`, {
       cause: error,
     });
   }
   const still = await queryMissing(missing);
-  if (still.length) throw new LabError(`apt-get reported success but these lab packages are still not installed: ${still.join(', ')}`);
+  if (still.length) throw new LabError(`apt-get reported success but these packages are still not installed: ${still.join(', ')}`);
   return missing;
 }
