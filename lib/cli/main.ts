@@ -63,13 +63,21 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('--dry-run', 'print each node\'s commands without connecting to any node', false)
       .addOption(new Option('--host-key-policy <policy>', 'SSH host key checking').choices(['strict', 'accept-new']).default('strict'))
       .option('--known-hosts <file>', 'known_hosts file that accept-new appends to')
-      .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false);
+      .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false)
+      .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
+      .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json');
 
   addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
     async (options: RunCommandOptions) => {
       setExit(await runCommand(options));
     },
   );
+
+  addRunOptions(
+    program.command('audit').description('run the preflight tuning audit alone (the preflight tier) on the pod or the lab pod'),
+  ).action(async (options: RunCommandOptions) => {
+    setExit(await runCommand({ ...options, test: 'preflight' }));
+  });
 
   const lab = program.command('lab').description('build, remove or inspect the embedded lab pod on this machine');
   for (const action of ['up', 'down', 'status'] as const) {

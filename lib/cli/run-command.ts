@@ -1,9 +1,10 @@
 // `kvmfornfv-test run`: validates every input before touching a node, builds the lab pod
-// when no pod is given, runs the selection, and on every exit path stops remote
-// processes, undoes pod changes, writes the reports and removes the lab.
+// when no pod is given, locks the pod, runs the selection, judges regressions, and on
+// every exit path stops remote processes, undoes pod changes, writes the reports and
+// removes the lab.
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { loadCatalogue, selectCases } from '../config/catalogue.ts';
+import { loadCatalogue, selectCases, type Catalogue } from '../config/catalogue.ts';
 import { readOpnfvEnvironment } from '../config/environment.ts';
 import { loadPod } from '../config/pod.ts';
 import { podSecrets, type Pod } from '../config/pod-model.ts';
@@ -12,17 +13,23 @@ import { describeError } from '../errors.ts';
 import { installAbortHandlers } from '../harness/abort.ts';
 import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
-import { executeRun } from '../harness/run.ts';
+import { executeRun, failedStartRun } from '../harness/run.ts';
+import { parseRegressionPolicy } from '../regression/index.ts';
 import { timeoutFor } from '../remote/timeouts.ts';
 import { Redactor } from '../remote/redact.ts';
 import { createConsoleReporter } from '../report/console.ts';
 import { createJunitReporter } from '../report/junit.ts';
+import { createPlotPropertiesReporter } from '../report/plot-properties.ts';
 import { createResultsJsonReporter } from '../report/results-json.ts';
 import { ReporterMultiplexer } from '../report/reporter.ts';
-import { EXIT, exitCodeFor, outcomeOfCases } from './exit-codes.ts';
-import { openRunLog } from './run-log.ts';
-import { createSessionSource } from './session-source.ts';
+import type { RunResult } from '../results/model.ts';
+import { exitCodeFor, outcomeOfCases } from './exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
+import { lockPod } from './pod-lock.ts';
+import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
+import { judgeRegression, recordHistory } from './regression-stage.ts';
+import { openRunLog, type RunLog } from './run-log.ts';
+import { createSessionSource } from './session-source.ts';
 
 export interface RunCommandOptions {
   test: string;
@@ -34,6 +41,10 @@ export interface RunCommandOptions {
   hostKeyPolicy: 'strict' | 'accept-new';
   knownHosts?: string;
   keepLab: boolean;
+  /** -r: push to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL). */
+  report: boolean;
+  /** --baseline last|FILE: judge regressions against an earlier run. */
+  baseline?: string;
 }
 
 export function makeRunId(now = new Date()): string {
@@ -41,43 +52,61 @@ export function makeRunId(now = new Date()): string {
   return `${stamp}-${Math.random().toString(16).slice(2, 6)}`;
 }
 
-export async function runCommand(options: RunCommandOptions): Promise<number> {
-  // Bad input is found before any node is touched or any lab is built.
+/** Bad input is found here, before any node is touched or any lab is built. */
+function validateInputs(options: RunCommandOptions): { catalogue: Catalogue; profileName: string } {
   const catalogue = loadCatalogue();
   selectCases(catalogue, options.test);
   const profileName = options.thresholds ?? (options.pod ? 'opnfv-tc028' : 'lab');
-  if (options.pod) loadThresholds(profileName, { podName: loadPod(options.pod).name });
-  else loadThresholds(profileName);
+  const profile = options.pod ? loadThresholds(profileName, { podName: loadPod(options.pod).name }) : loadThresholds(profileName);
+  parseRegressionPolicy(profile.sections.regression, profile.file);
+  createPushReporters({ enabled: options.report, log: () => {} });
+  return { catalogue, profileName };
+}
 
+export async function runCommand(options: RunCommandOptions): Promise<number> {
+  const { catalogue, profileName } = validateInputs(options);
+  const resultsRoot = resolve(options.results);
   const runId = makeRunId();
-  const runDir = resolve(options.results, runId);
+  const runDir = join(resultsRoot, runId);
   await mkdir(runDir, { recursive: true });
   const runLog = await openRunLog(join(runDir, 'run.log'));
   const progress = createProgress();
   const log = (line: string) => runLog.write(line);
+  const environment = readOpnfvEnvironment();
+  const reporterList = [createResultsJsonReporter(runDir), createJunitReporter(runDir), createPlotPropertiesReporter(runDir)];
 
   let lab: LabHandle | undefined;
-  let pod: Pod;  // NODE_NAME, when set, already names the pod (loadPod)
-  const environment = readOpnfvEnvironment();
-  const notes: string[] = [];
+  let pod: Pod;
   try {
     if (options.pod) {
       pod = loadPod(options.pod);
     } else {
       lab = await prepareLabPod({ dryRun: options.dryRun, log: (l) => progress.note(l) });
       pod = loadPod(lab.podYaml);
-      notes.push('embedded lab pod: network namespaces on one machine; its figures test function, not NFV quality');
     }
   } catch (error) {
+    // The lab could not be built: every selected case is an error, and the reports say why.
+    const run = failedStartRun({ catalogue, selection: options.test, runId, environment, reason: describeError(error), profile: profileName, lab: true });
+    await new ReporterMultiplexer([...reporterList, createConsoleReporter(runDir)], log).onEnd(run);
     await runLog.close();
-    throw error;
+    return run.exitCode;
   }
   runLog.setRedactor(new Redactor(podSecrets(pod)));
-  notes.push(...pod.notes);
+  const notes = [...pod.notes];
+  if (pod.lab) notes.unshift('embedded lab pod: network namespaces on one machine; its figures test function, not NFV quality');
   const profile = loadThresholds(profileName, { podName: pod.name });
+  const pushReporters = createPushReporters({ enabled: options.report, log });
+  const reporters = new ReporterMultiplexer(
+    [...reporterList, ...pushReporters, settlePushOutcome(pushReporters, runDir), createConsoleReporter(runDir)],
+    log,
+  );
 
   const source = createSessionSource({ pod, dryRun: options.dryRun, runId, log, hostKeyPolicy: options.hostKeyPolicy, knownHosts: options.knownHosts });
   const sessions = createNodeSessions(pod, source, log);
+  let releaseLock: () => Promise<void> = async () => {};
+  const removeLab = async () => {
+    if (lab && !options.keepLab) await lab.remove();
+  };
   const abort = installAbortHandlers({
     log: (line) => {
       progress.note(line);
@@ -85,17 +114,16 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     },
     emergencyCleanup: async () => {
       await sessions.cleanupAll().catch(() => {});
-      if (lab && !options.keepLab) await lab.remove().catch(() => {});
+      await releaseLock().catch(() => {});
+      await removeLab().catch(() => {});
     },
   });
-  const reporters = new ReporterMultiplexer(
-    [createConsoleReporter(runDir), createResultsJsonReporter(runDir), createJunitReporter(runDir)],
-    log,
-  );
-  const durationS = options.duration;
-  let exitCode: number = EXIT.notMeasured;
+
+  let run: RunResult | undefined;
   try {
-    const run = await executeRun({
+    const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log });
+    if (lock) releaseLock = () => lock.release();
+    run = await executeRun({
       catalogue,
       selection: options.test,
       environment,
@@ -111,7 +139,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         pod,
         thresholdProfile: profile.name,
         limitsFor: (caseName) => profile.limitsFor(caseName),
-        durationOverrideS: durationS,
+        durationOverrideS: options.duration,
         dryRun: options.dryRun,
         signal: abort.signal,
         progress,
@@ -119,25 +147,50 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         log,
         recordSystemInfo: sessions.recordSystemInfo,
         recordToolVersion: sessions.recordToolVersion,
-        hookTimeoutMs: timeoutFor(durationS ?? 3600) * 4,
+        hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
       },
     });
-    await sessions.cleanupAll();
-    await sessions.closeAll();
-    let labProblem: string | undefined;
-    if (lab && !options.keepLab) labProblem = await lab.remove().then(() => undefined, describeError);
-    if (labProblem) run.notes.push(`the lab pod could not be removed completely: ${labProblem}`);
-    const received = abort.received();
-    if (received) run.notes.push(`aborted by ${received}`);
-    const outcome = outcomeOfCases(run);
-    run.exitCode = exitCodeFor({ ...outcome, notMeasured: outcome.notMeasured || Boolean(labProblem) || Boolean(received) });
-    await reporters.onEnd(run);
-    exitCode = run.exitCode;
+  } catch (error) {
+    // Only a failure around the cases lands here (the pod lock); the cases never throw.
+    run = failedStartRun({ catalogue, selection: options.test, runId, environment, reason: describeError(error), profile: profile.name, lab: pod.lab, pod });
   } finally {
-    abort.dispose();
-    await sessions.cleanupAll().catch(() => {});
-    if (lab && !options.keepLab) await lab.remove().catch(() => {});
-    await runLog.close();
+    await sessions.cleanupAll().catch((e: unknown) => log(`cleanup failed: ${describeError(e)}`));
+    await releaseLock().catch((e: unknown) => log(`pod lock release failed: ${describeError(e)}`));
+    await sessions.closeAll().catch(() => {});
   }
-  return exitCode;
+  const labProblem = await removeLab().then(() => undefined, describeError);
+  abort.dispose();
+  return finishRun({ run, runDir, resultsRoot, labProblem, received: abort.received(), options, profile, reporters, runLog, log });
+}
+
+async function finishRun(args: {
+  run: RunResult;
+  runDir: string;
+  resultsRoot: string;
+  labProblem: string | undefined;
+  received: NodeJS.Signals | undefined;
+  options: RunCommandOptions;
+  profile: ReturnType<typeof loadThresholds>;
+  reporters: ReporterMultiplexer;
+  runLog: RunLog;
+  log: (line: string) => void;
+}): Promise<number> {
+  const { run, options } = args;
+  if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
+  if (args.received) run.notes.push(`aborted by ${args.received}`);
+  if (options.baseline && !options.dryRun) {
+    run.regression = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, log: args.log });
+  }
+  const outcome = outcomeOfCases(run);
+  run.exitCode = exitCodeFor({
+    ...outcome,
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received),
+    regression: run.regression?.failing ?? false,
+  });
+  // The reporters end with the pushes, then settle the exit code (a failed push is 69
+  // below everything else) and rewrite results.json, and the console prints last.
+  await args.reporters.onEnd(run);
+  if (!options.dryRun) await recordHistory({ run, runDir: args.runDir, resultsRoot: args.resultsRoot, log: args.log });
+  await args.runLog.close();
+  return run.exitCode;
 }

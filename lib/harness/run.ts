@@ -24,25 +24,47 @@ export interface RunRequest {
   notes: string[];
 }
 
+interface RunHeader {
+  runId: string;
+  pod: { name: string; file: string; lab: boolean };
+  environment: RunEnvironment;
+  thresholds: { profile: string; file: string };
+  selection: string;
+  durationS: number | null;
+}
+
+function newRunResult(header: RunHeader, parts: Pick<RunResult, 'nodes' | 'tools' | 'notes'>): RunResult {
+  const now = new Date().toISOString();
+  return {
+    schemaVersion: RESULTS_SCHEMA_VERSION,
+    runId: header.runId,
+    startedAt: now,
+    stoppedAt: now,
+    status: 'pass',
+    exitCode: 0,
+    pod: header.pod,
+    environment: header.environment,
+    thresholds: header.thresholds,
+    options: { selection: header.selection, durationS: header.durationS },
+    ...parts,
+    cases: [],
+  };
+}
+
 export async function executeRun(request: RunRequest): Promise<RunResult> {
   const { scope } = request;
   const selected = selectCases(request.catalogue, request.selection);
-  const run: RunResult = {
-    schemaVersion: RESULTS_SCHEMA_VERSION,
-    runId: scope.runId,
-    startedAt: new Date().toISOString(),
-    stoppedAt: new Date().toISOString(),
-    status: 'pass',
-    exitCode: 0,
-    pod: { name: scope.pod.name, file: scope.pod.file, lab: scope.pod.lab },
-    environment: request.environment,
-    thresholds: { profile: scope.thresholdProfile, file: request.thresholdsFile },
-    options: { selection: request.selection, durationS: scope.durationOverrideS ?? null },
-    nodes: request.nodes,
-    tools: request.tools,
-    cases: [],
-    notes: request.notes,
-  };
+  const run = newRunResult(
+    {
+      runId: scope.runId,
+      pod: { name: scope.pod.name, file: scope.pod.file, lab: scope.pod.lab },
+      environment: request.environment,
+      thresholds: { profile: scope.thresholdProfile, file: request.thresholdsFile },
+      selection: request.selection,
+      durationS: scope.durationOverrideS ?? null,
+    },
+    { nodes: request.nodes, tools: request.tools, notes: request.notes },
+  );
   await request.reporters.onBegin(run);
 
   let blockedBy: string | undefined;
@@ -54,7 +76,7 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
         : !testCase.enabled
           ? 'disabled in testcases.yaml (enabled: false)'
           : unmetDependency(testCase, request.env);
-    const result = skipReason ? skippedCase(testCase, skipReason) : await runCase(scope, testCase);
+    const result = skipReason ? wholeCaseResult(testCase, 'skip', skipReason) : await runCase(scope, testCase);
     run.cases.push(result);
     run.stoppedAt = new Date().toISOString();
     if (testCase.blocking && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
@@ -66,13 +88,45 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
   return run;
 }
 
-export function skippedCase(testCase: CatalogueCase, reason: string): CaseResult {
+/**
+ * The run when it could not start (the lab could not be built, the pod is locked by
+ * another run): every selected case is an error with the reason, so the reports say why.
+ */
+export function failedStartRun(args: {
+  catalogue: Catalogue;
+  selection: string;
+  runId: string;
+  environment: RunEnvironment;
+  reason: string;
+  profile: string;
+  lab: boolean;
+  pod?: { name: string; file: string };
+}): RunResult {
+  const run = newRunResult(
+    {
+      runId: args.runId,
+      pod: { name: args.pod?.name ?? 'lab', file: args.pod?.file ?? '', lab: args.lab },
+      environment: args.environment,
+      thresholds: { profile: args.profile, file: '' },
+      selection: args.selection,
+      durationS: null,
+    },
+    { nodes: {}, tools: {}, notes: [`the run could not start: ${args.reason}`] },
+  );
+  run.cases = selectCases(args.catalogue, args.selection).map((c) => wholeCaseResult(c, c.enabled ? 'error' : 'skip', c.enabled ? args.reason : 'disabled in testcases.yaml (enabled: false)'));
+  run.status = combineStatuses(run.cases.map((c) => c.status));
+  run.exitCode = exitCodeFor(outcomeOfCases(run));
+  return run;
+}
+
+/** A case decided as a whole, before or instead of running: one testcase carrying the reason. */
+export function wholeCaseResult(testCase: CatalogueCase, status: 'skip' | 'error', reason: string): CaseResult {
   const now = new Date().toISOString();
   return {
     caseName: testCase.caseName,
     tier: testCase.tier,
     projectName: 'kvmfornfv',
-    status: 'skip',
+    status,
     startedAt: now,
     stoppedAt: now,
     durationMs: 0,
@@ -81,7 +135,7 @@ export function skippedCase(testCase: CatalogueCase, reason: string): CaseResult
       {
         title: testCase.caseName,
         classname: `kvmfornfv.${testCase.tier}.${testCase.caseName}`,
-        status: 'skip',
+        status,
         message: reason,
         durationMs: 0,
         properties: {},
@@ -92,4 +146,3 @@ export function skippedCase(testCase: CatalogueCase, reason: string): CaseResult
     rawOutputs: [],
   };
 }
-

@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CaseResult, RunResult, TestcaseResult } from '../results/model.ts';
 import type { Reporter } from './reporter.ts';
+import { buildRegressionTestcases } from '../regression/testcases.ts';
+import type { RegressionReport } from '../regression/evaluate.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
 
 /** The Jenkins Measurement Plots plugin reads these tags from system-out. */
@@ -25,6 +27,7 @@ type BuilderTestCase = ReturnType<SuiteBuilder['testCase']>;
 export function buildJunitXml(run: RunResult): string {
   const builder = junitBuilder.newBuilder();
   for (const result of run.cases) addSuite(builder, run, result);
+  if (run.regression) addRegressionSuite(builder, run, run.regression);
   return builder.build();
 }
 
@@ -41,15 +44,26 @@ function addSuite(builder: Builder, run: RunResult, result: CaseResult): void {
     .property('threshold_profile', run.thresholds.profile)
     .property('run_id', run.runId);
   const testcases = result.testcases.length > 0 ? result.testcases : [wholeCase(result)];
-  for (const tc of testcases) {
-    const testCase = suite.testCase().className(tc.classname).name(tc.title).time(tc.durationMs / 1000);
-    for (const [key, value] of Object.entries(tc.properties)) testCase.property(key, String(value));
-    const out = [tc.systemOut ?? '', measurementTags(tc.measurements)].filter(Boolean).join('\n');
-    if (out) testCase.standardOutput(out);
-    if (tc.status === 'fail') testCase.failure(tc.message ?? 'threshold missed', 'ThresholdFailure');
-    if (tc.status === 'error') testCase.error(tc.message ?? 'error', 'MeasurementError', tc.details);
-    if (tc.status === 'skip') skipWithReason(testCase, tc.message ?? 'skipped');
-  }
+  for (const tc of testcases) addTestcase(suite, tc);
+}
+
+function addTestcase(suite: SuiteBuilder, tc: TestcaseResult): void {
+  const testCase = suite.testCase().className(tc.classname).name(tc.title).time(tc.durationMs / 1000);
+  for (const [key, value] of Object.entries(tc.properties)) testCase.property(key, String(value));
+  // Measurement tags first: Jenkins keeps only the ends of a passing test's output.
+  const out = [measurementTags(tc.measurements), tc.systemOut ?? ''].filter(Boolean).join('\n');
+  if (out) testCase.standardOutput(out);
+  if (tc.status === 'fail') testCase.failure(tc.message ?? 'threshold missed', 'ThresholdFailure');
+  if (tc.status === 'error') testCase.error(tc.message ?? 'error', 'MeasurementError', tc.details);
+  if (tc.status === 'skip') skipWithReason(testCase, tc.message ?? 'skipped');
+}
+
+// Regressions are judged apart from thresholds, so Jenkins shows them as their own suite.
+function addRegressionSuite(builder: Builder, run: RunResult, report: RegressionReport): void {
+  const testcases = buildRegressionTestcases(report);
+  if (testcases.length === 0) return;
+  const suite = builder.testSuite().name('kvmfornfv.regression').timestamp(run.stoppedAt).time(0).property('baseline_run', report.baseline?.runId ?? 'none');
+  for (const tc of testcases) addTestcase(suite, tc);
 }
 
 function wholeCase(result: CaseResult): TestcaseResult {

@@ -1,3 +1,5 @@
+import type { RegressionReport } from '../regression/evaluate.ts';
+
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
 
@@ -105,5 +107,7 @@ export interface RunResult {
   cases: CaseResult[];
   /** Cross-case views, e.g. the forwarding comparison table. */
   comparison?: unknown;
+  /** The regression verdict against a baseline run, when --baseline was given. */
+  regression?: RegressionReport;
   notes: string[];
 }

@@ -80,7 +80,7 @@ describe('report/junit as Jenkins reads it', () => {
       const tc = run.cases[0]?.testcases[0];
       tc!.systemOut = 'a ]]> b & <c> "d"';
       const [suite] = readJenkinsJunit(buildJunitXml(run));
-      expect(suite?.cases[0]?.stdout?.startsWith('a ]]> b & <c> "d"\n')).to.equal(true);
+      expect(suite?.cases[0]?.stdout?.endsWith('\na ]]> b & <c> "d"')).to.equal(true);
       expect(readMeasurementTags(suite?.cases[0]?.stdout ?? '')).to.deep.equal({ pvp_64_max_us: '61', pvp_64_p99_us: '34', pvp_64_rx_mpps: '7.41' });
     });
 

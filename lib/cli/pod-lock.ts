@@ -1,0 +1,22 @@
+// A run locks every node it can reach, so that a nightly run and a gate job never measure
+// one pod at once. Nodes that cannot be reached are left to the cases, which report them
+// as errors; a lock held by another run fails the run at once, naming the holder.
+import type { Pod } from '../config/pod-model.ts';
+import type { NodeSessions } from '../harness/node-sessions.ts';
+import { acquirePodLock, type PodLock } from '../lock/pod-lock.ts';
+import type { NodeSession } from '../remote/types.ts';
+
+export async function lockPod(args: { pod: Pod; sessions: NodeSessions; runId: string; buildTag: string; log: (line: string) => void }): Promise<PodLock | undefined> {
+  const reachable: NodeSession[] = [];
+  for (const node of args.pod.nodes.filter((n) => n.role !== 'other')) {
+    try {
+      reachable.push(await args.sessions.session(node));
+    } catch {
+      args.log(`pod lock: ${node.name} is not reachable now; its cases will say why`);
+    }
+  }
+  if (reachable.length === 0) return undefined;
+  // The lock is named after the pod: two lab pods on one machine share /run, not a pod.
+  const name = args.pod.name.replace(/[^A-Za-z0-9_.-]/g, '_');
+  return acquirePodLock(reachable, { runId: args.runId, buildTag: args.buildTag }, { name, log: args.log });
+}
