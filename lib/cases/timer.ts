@@ -97,18 +97,20 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     () => undefined,
   );
   if (json !== undefined) await ctx.writeRaw(`${node.name}/cyclictest.json`, json);
-  requireCompleteMeasurement(outcome, `cyclictest on ${node.name}`);
-  if (json === undefined) throw new MeasurementError(`cyclictest on ${node.name} wrote no JSON file at ${command.jsonPath}`);
 
-  const result = parseCyclictestRun({
-    jsonText: json,
-    stdout: outcome.stdout,
-    histogramLimitUs: command.histogramLimitUs,
-    expectedCpus: command.threadCpus,
-  });
+  // An interrupted run still printed its summary: parse and keep it before judging it.
+  let result: ReturnType<typeof parseCyclictestRun> | undefined;
+  let parseError: unknown;
+  try {
+    if (json !== undefined) {
+      result = parseCyclictestRun({ jsonText: json, stdout: outcome.stdout, histogramLimitUs: command.histogramLimitUs, expectedCpus: command.threadCpus });
+    }
+  } catch (error) {
+    parseError = error;
+  }
   const expectedCycles = (durationS * 1e6) / args.interval_us;
-  const threads = result.threads.map((t) => ({ where: `${node.name} thread ${t.thread} (cpu ${t.cpu})`, summary: t.summary, cycles: t.cycles }));
-  const measurement: TimerMeasurement = {
+  const threads = (result?.threads ?? []).map((t) => ({ where: `${node.name} thread ${t.thread} (cpu ${t.cpu})`, summary: t.summary, cycles: t.cycles }));
+  const measurement: TimerMeasurement | undefined = result && {
     node: node.name,
     version,
     durationS,
@@ -117,7 +119,17 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     threads: threads.map(({ where, summary }) => ({ where, summary })),
     overall: { where: `${node.name} all threads`, summary: result.overall },
   };
-  ctx.recordDetails(node.name, { ...measurement, command: command.argv.join(' '), breakThread: result.breakThread ?? null });
+  if (measurement) {
+    ctx.recordDetails(node.name, {
+      ...measurement,
+      command: command.argv.join(' '),
+      breakThread: result?.breakThread ?? null,
+      ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
+    });
+  }
+  requireCompleteMeasurement(outcome, `cyclictest on ${node.name}`);
+  if (json === undefined) throw new MeasurementError(`cyclictest on ${node.name} wrote no JSON file at ${command.jsonPath}`);
+  if (parseError !== undefined || !result || !measurement) throw parseError ?? new MeasurementError(`cyclictest on ${node.name}: no result`);
 
   // A thread that ran far fewer loops than the duration allows did not measure what was asked.
   for (const t of threads) {

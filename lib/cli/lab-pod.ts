@@ -3,7 +3,7 @@
 import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { labDown, labUp } from '../lab/index.ts';
+import { labDown, labStatus, labUp } from '../lab/index.ts';
 import { buildPodYaml } from '../lab/files.ts';
 import { buildLabPlan, deriveLabNames } from '../lab/plan.ts';
 import { CHECKOUT_ROOT } from './lab-command.ts';
@@ -24,6 +24,12 @@ export async function prepareLabPod(options: { dryRun: boolean; log: (line: stri
     await writeFile(podYaml, buildPodYaml(plan));
     options.log(`dry run: lab pod planned, not built (${podYaml})`);
     return once({ podYaml, remove: () => rm(dir, { recursive: true, force: true }) });
+  }
+  // A lab someone brought up by hand (or another run is using) is theirs: use it, keep it.
+  const existing = await labStatus({ root });
+  if (existing.healthy && existing.podYaml) {
+    options.log(`using the lab pod that is already up (${existing.podYaml}); it stays up after the run`);
+    return once({ podYaml: existing.podYaml, remove: async () => {} });
   }
   options.log('building the lab pod (kvmfornfv-test lab up)');
   const removeLab = async () => {
