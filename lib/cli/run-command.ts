@@ -15,6 +15,8 @@ import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
 import { parseRegressionPolicy } from '../regression/index.ts';
+import { parsePreflightPolicy } from '../audit/severity.ts';
+import { explainFailures } from '../report/explanations.ts';
 import { timeoutFor } from '../remote/timeouts.ts';
 import { Redactor } from '../remote/redact.ts';
 import { createConsoleReporter } from '../report/console.ts';
@@ -59,6 +61,7 @@ function validateInputs(options: RunCommandOptions): { catalogue: Catalogue; pro
   const profileName = options.thresholds ?? (options.pod ? 'opnfv-tc028' : 'lab');
   const profile = options.pod ? loadThresholds(profileName, { podName: loadPod(options.pod).name }) : loadThresholds(profileName);
   parseRegressionPolicy(profile.sections.regression, profile.file);
+  parsePreflightPolicy(profile.sections.preflight, profile.file);
   createPushReporters({ enabled: options.report, log: () => {} });
   return { catalogue, profileName };
 }
@@ -127,7 +130,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       catalogue,
       selection: options.test,
       environment,
-      thresholdsFile: profile.file,
+      isBlocking: (testCase) => testCase.blocking && (testCase.tier !== 'preflight' || parsePreflightPolicy(profile.sections.preflight, profile.file).blocking),
       reporters,
       env: process.env,
       nodes: sessions.systemInfo,
@@ -137,8 +140,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         runId,
         runDir,
         pod,
-        thresholdProfile: profile.name,
-        limitsFor: (caseName) => profile.limitsFor(caseName),
+        thresholds: profile,
         durationOverrideS: options.duration,
         dryRun: options.dryRun,
         signal: abort.signal,
@@ -181,6 +183,7 @@ async function finishRun(args: {
   if (options.baseline && !options.dryRun) {
     run.regression = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, log: args.log });
   }
+  explainFailures(run);
   const outcome = outcomeOfCases(run);
   run.exitCode = exitCodeFor({
     ...outcome,

@@ -2,7 +2,7 @@
 // sessions to the nodes, and a place to put every figure it measures. The runner sets
 // the active context before mocha loads the suite; suites call useCase() at load time.
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
-import type { Limit } from '../config/thresholds.ts';
+import type { Limit, ThresholdProfile } from '../config/thresholds.ts';
 import type { NodeSession } from '../remote/types.ts';
 import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
 import type { CleanupStack } from './cleanup.ts';
@@ -27,6 +27,8 @@ export interface CaseContext {
   /** `--duration` from the command line, when given. */
   readonly durationOverrideS: number | undefined;
   readonly thresholdProfile: string;
+  /** The resolved profile, for sections a case reads itself (e.g. preflight severities). */
+  readonly thresholds: ThresholdProfile;
   readonly dryRun: boolean;
   /** Aborted on Ctrl-C or SIGTERM: long waits stop early and keep what they measured. */
   readonly signal: AbortSignal;

@@ -10,7 +10,7 @@ import type { CatalogueCase } from '../config/catalogue.ts';
 import type { NodeSession } from '../remote/types.ts';
 import type { CaseResult, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
 import { combineStatuses } from '../results/status.ts';
-import type { Limit } from '../config/thresholds.ts';
+import type { ThresholdProfile } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
 import { CleanupStack } from './cleanup.ts';
 import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
@@ -24,8 +24,7 @@ export interface RunScope {
   runId: string;
   runDir: string;
   pod: Pod;
-  thresholdProfile: string;
-  limitsFor(caseName: string): Limit[];
+  thresholds: ThresholdProfile;
   durationOverrideS: number | undefined;
   dryRun: boolean;
   signal: AbortSignal;
@@ -67,7 +66,8 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     pod: scope.pod,
     args: testCase.args,
     durationOverrideS: scope.durationOverrideS,
-    thresholdProfile: scope.thresholdProfile,
+    thresholdProfile: scope.thresholds.name,
+    thresholds: scope.thresholds,
     dryRun: scope.dryRun,
     signal: scope.signal,
     rawDir,
@@ -76,7 +76,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     nodes: (role: NodeRole) => scope.pod.nodes.filter((n) => n.role === role),
     session: (node) => scope.session(node),
     limitsFor: (node) =>
-      scope.limitsFor(testCase.caseName).filter((l) => !l.nodes || [node.role, node.name, node.declaredRole].some((n) => l.nodes?.includes(n))),
+      scope.thresholds.limitsFor(testCase.caseName).filter((l) => !l.nodes || [node.role, node.name, node.declaredRole].some((n) => l.nodes?.includes(n))),
     log: (line) => scope.log(`[${testCase.caseName}] ${line}`),
     async writeRaw(relativePath, content) {
       const path = join(rawDir, relativePath);

@@ -15,7 +15,8 @@ export interface RunRequest {
   selection: string;
   scope: RunScope;
   environment: RunEnvironment;
-  thresholdsFile: string;
+  /** Overrides the catalogue's blocking flag, e.g. a profile's preflight tier that must not block. */
+  isBlocking?: (testCase: CatalogueCase) => boolean;
   reporters: ReporterMultiplexer;
   env: NodeJS.ProcessEnv;
   /** Filled in by the caller as sessions record them; shared by reference. */
@@ -59,7 +60,7 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
       runId: scope.runId,
       pod: { name: scope.pod.name, file: scope.pod.file, lab: scope.pod.lab },
       environment: request.environment,
-      thresholds: { profile: scope.thresholdProfile, file: request.thresholdsFile },
+      thresholds: { profile: scope.thresholds.name, file: scope.thresholds.file },
       selection: request.selection,
       durationS: scope.durationOverrideS ?? null,
     },
@@ -79,7 +80,7 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
     const result = skipReason ? wholeCaseResult(testCase, 'skip', skipReason) : await runCase(scope, testCase);
     run.cases.push(result);
     run.stoppedAt = new Date().toISOString();
-    if (testCase.blocking && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
+    if ((request.isBlocking?.(testCase) ?? testCase.blocking) && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
     await request.reporters.onCaseEnd(result, run);
   }
   run.stoppedAt = new Date().toISOString();

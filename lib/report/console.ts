@@ -8,8 +8,10 @@ const MARK: Record<Status, string> = { pass: 'PASS ', fail: 'FAIL ', error: 'ERR
 export function formatCaseLines(result: CaseResult): string[] {
   const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${(result.durationMs / 1000).toFixed(1)} s)`];
   for (const tc of result.testcases) {
+    // A failed advisory check passes, but the operator should still see it.
+    const advisory = tc.status === 'pass' && tc.properties.severity === 'advisory' && tc.properties.outcome === 'fail';
     const why = tc.status === 'pass' ? '' : ` — ${tc.message ?? ''}`;
-    lines.push(`  ${MARK[tc.status]} ${tc.title}${why}`);
+    lines.push(`  ${advisory ? 'ADVIS' : MARK[tc.status]} ${tc.title}${why}`);
   }
   for (const explanation of result.explanations ?? []) lines.push(`  why: ${explanation}`);
   return lines;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pod } from '../../lib/config/pod-model.ts';
+import type { Limit, ThresholdProfile } from '../../lib/config/thresholds.ts';
 import type { RunScope } from '../../lib/harness/run-case.ts';
 import { createProgress } from '../../lib/harness/progress.ts';
 
@@ -11,13 +12,17 @@ export const FIXTURE_SUITES = fileURLToPath(new URL('../fixtures/suites/', impor
 
 export const EMPTY_POD: Pod = { file: 'pod.yaml', name: 'test-pod', lab: false, nodes: [], notes: [] };
 
+/** A profile with the given limits for every case, and no other section. */
+export function buildTestProfile(limits: Limit[] = [], sections: Record<string, unknown> = {}): ThresholdProfile {
+  return { name: 'test', file: 'test-profile.yaml', limitsByCase: {}, sections, limitsFor: () => limits };
+}
+
 export async function buildFakeScope(overrides: Partial<RunScope> = {}): Promise<RunScope> {
   return {
     runId: 'test-run',
     runDir: await mkdtemp(join(tmpdir(), 'kfn-test-run-')),
     pod: EMPTY_POD,
-    thresholdProfile: 'test',
-    limitsFor: () => [],
+    thresholds: buildTestProfile(),
     durationOverrideS: undefined,
     dryRun: false,
     signal: new AbortController().signal,

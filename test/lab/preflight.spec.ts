@@ -1,0 +1,118 @@
+// The preflight tier end to end on the embedded lab pod, as CI and an operator run it: the
+// CLI builds the lab, audits every node over SSH, writes its reports and removes the lab.
+// The lab is an untuned, non-RT VM, so most checks fail; its profile makes them advisory.
+import { existsSync, mkdtempSync, readFileSync, readdirSync, realpathSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { execa } from 'execa';
+import { XMLParser } from 'fast-xml-parser';
+import { ALL_CHECKS } from '../../lib/audit/index.ts';
+import type { CheckRecord } from '../../lib/cases/preflight.ts';
+import { deriveLabNames } from '../../lib/lab/plan.ts';
+import type { RunResult } from '../../lib/results/model.ts';
+import { REPO_ROOT, runCliProcess } from '../support/cli.ts';
+import { readJenkinsJunit, type JenkinsCase } from '../support/jenkins-junit-reader.ts';
+
+const FORWARDING = ALL_CHECKS.filter((c) => c.appliesTo.includes('tgen'));
+
+/** Testcase properties by testcase name: the Jenkins reader does not keep them. */
+function readTestcaseProperties(xml: string): Map<string, Record<string, string>> {
+  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (n) => ['testsuite', 'testcase', 'property', 'properties'].includes(n) });
+  const doc = parser.parse(xml) as { testsuites?: { testsuite?: Array<{ testcase?: Array<Record<string, any>> }> } };
+  const out = new Map<string, Record<string, string>>();
+  for (const suite of doc.testsuites?.testsuite ?? []) {
+    for (const tc of suite.testcase ?? []) {
+      const props: Record<string, string> = {};
+      for (const block of tc.properties ?? []) for (const p of block.property ?? []) props[p['@_name']] = p['@_value'];
+      out.set(tc['@_name'], props);
+    }
+  }
+  return out;
+}
+
+describe('lab: run -t preflight', function () {
+  this.timeout(180_000);
+  const resultsRoot = mkdtempSync(join(tmpdir(), 'kfn-lab-preflight-'));
+  let exitCode: number;
+  let output: string;
+  let runDir: string;
+  let cases: JenkinsCase[];
+  let xml: string;
+  let run: RunResult;
+
+  before(async () => {
+    const cli = await runCliProcess(['run', '-t', 'preflight', '--results', resultsRoot], { timeoutMs: 170_000 });
+    exitCode = cli.exitCode;
+    output = `${cli.stdout}\n${cli.stderr}`;
+    const [id] = readdirSync(resultsRoot);
+    runDir = join(resultsRoot, id ?? 'missing');
+    xml = readFileSync(join(runDir, 'junit.xml'), 'utf8');
+    cases = readJenkinsJunit(xml).flatMap((s) => s.cases);
+    run = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResult;
+  });
+
+  after(() => rmSync(resultsRoot, { recursive: true, force: true }));
+
+  it('ends with exit code 0 on the lab profile: the lab fails nothing blocking', () => {
+    expect(exitCode, output).to.equal(0);
+    expect(cases.filter((c) => c.failedBy !== undefined).map((c) => `${c.name}: ${c.errorDetails}`)).to.deep.equal([]);
+  });
+
+  it('lists every check per node in junit.xml under kvmfornfv.preflight.preflight', () => {
+    expect(new Set(cases.map((c) => `${c.packageName}|${c.simpleClassName}`))).to.deep.equal(new Set(['kvmfornfv.preflight|preflight']));
+    const names = cases.map((c) => c.name);
+    for (const node of ['host', 'guest']) {
+      for (const check of ALL_CHECKS) expect(names, node).to.include(`${node}: ${check.id} ${check.title}`);
+    }
+    for (const check of FORWARDING) expect(names).to.include(`tgen: ${check.id} ${check.title}`);
+    expect(names).to.have.length(ALL_CHECKS.length * 2 + FORWARDING.length);
+  });
+
+  it('shows PREEMPT_RT as a failed advisory check: a passing test with severity=advisory and the finding', () => {
+    const properties = readTestcaseProperties(xml);
+    for (const node of ['host', 'guest']) {
+      const name = `${node}: kernel.preempt-rt PREEMPT_RT kernel`;
+      const c = cases.find((x) => x.name === name);
+      expect(c?.status, name).to.equal('PASSED');
+      expect(c?.stdout).to.match(/^advisory: kernel\.preempt-rt failed: expected a PREEMPT_RT kernel.*, found uname -r \S+; uname -v ".*"/);
+      expect(c?.stdout).to.include('fix: boot a PREEMPT_RT kernel');
+      expect(properties.get(name)).to.include({ severity: 'advisory', outcome: 'fail', check: 'kernel.preempt-rt' });
+    }
+  });
+
+  it('skips what it cannot decide or what does not apply, always with the reason', () => {
+    const skipped = cases.filter((c) => c.status === 'SKIPPED');
+    expect(skipped.length).to.be.greaterThan(5);
+    for (const c of skipped) expect(c.skippedMessage, c.name).to.match(/^(could not be decided|does not apply): .{10,}/);
+    // The lab host runs no QEMU: guest placement cannot be judged there.
+    expect(cases.find((c) => c.name.startsWith('host: guest-placement.vcpu-pinning'))?.skippedMessage).to.match(/^could not be decided: no guest found/);
+  });
+
+  it('keeps every check outcome per node in results.json, and the raw snapshots', () => {
+    expect(run.exitCode).to.equal(0);
+    const preflight = run.cases.find((c) => c.caseName === 'preflight');
+    expect(preflight?.tier).to.equal('preflight');
+    for (const node of ['host', 'guest', 'tgen']) {
+      const details = preflight?.details[node] as { role: string; kernelRelease: string; checks: CheckRecord[] };
+      const expectedIds = node === 'tgen' ? FORWARDING.map((c) => c.id) : ALL_CHECKS.map((c) => c.id);
+      expect(details.checks.map((c) => c.id), node).to.deep.equal(expectedIds);
+      for (const c of details.checks) {
+        expect(['pass', 'fail', 'unknown', 'not-applicable'], `${node} ${c.id}`).to.include(c.outcome);
+        if (c.outcome === 'fail') expect(c.fix, `${node} ${c.id}`).to.be.a('string').and.not.empty;
+        if (c.outcome === 'unknown' || c.outcome === 'not-applicable') expect(c.reason, `${node} ${c.id}`).to.be.a('string').and.not.empty;
+      }
+      expect(details.checks.find((c) => c.id === 'kernel.preempt-rt' && node !== 'tgen')?.outcome ?? 'fail').to.equal('fail');
+      expect(preflight?.rawOutputs).to.include(`preflight/${node}/snapshot.txt`);
+      expect(existsSync(join(runDir, 'preflight', node, 'snapshot.txt'))).to.equal(true);
+    }
+  });
+
+  it('leaves no namespace and no process of the lab behind', async () => {
+    const { stdout } = await execa('ip', ['netns', 'list']);
+    const { stdout: ps } = await execa('ps', ['-eo', 'args']);
+    expect(ps).not.to.include(`${REPO_ROOT}.lab/`);
+    const { prefix } = deriveLabNames(realpathSync(REPO_ROOT));
+    expect(stdout.split('\n').filter((ns) => ns.startsWith(`${prefix}-`))).to.deep.equal([]);
+  });
+});
