@@ -1,7 +1,7 @@
 // Command lines for the device-interrupt agents (lib/agents/kfn-irqgen, kfn-irqrecv), built
 // from typed parameters so that a suite never spells an agent flag by hand.
 import { ConfigError, type ConfigIssue } from '../../errors.ts';
-import { buildShellCommand } from '../../remote/quote.ts';
+import { buildShellCommand, quoteArg } from '../../remote/quote.ts';
 
 /** Whether handler time minus the payload's send time means anything. */
 export type ClockDomain = 'same-host' | 'ptp' | 'unsynchronised';
@@ -165,4 +165,23 @@ export function parseIrqRecvReadyLine(stderr: string): { address: string; port: 
   const m = READY_LINE.exec(stderr);
   if (!m?.[1] || !m[2]) return undefined;
   return { address: m[1].replace(/^\[(.*)\]$/, '$1'), port: Number(m[2]) };
+}
+
+/** Stream id per run: frames of an older run that still arrive are counted as stray, never measured. */
+export function buildStreamId(runId: string): number {
+  let h = 0x811c9dc5;
+  for (const ch of runId) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h === 0 ? 1 : h;
+}
+
+// A node-side wait for the ready line, one round trip: it ends early if the receiver exits.
+export function buildReadyWaitScript(paths: { stderrPath: string; exitCodePath: string }, timeoutS = 15): string {
+  const err = quoteArg(paths.stderrPath);
+  return [
+    `i=0; while [ $i -lt ${timeoutS * 10} ]; do`,
+    `  grep -q '^kfn-irqrecv: ready ' ${err} 2>/dev/null && { cat ${err}; exit 0; }`,
+    `  [ -e ${quoteArg(paths.exitCodePath)} ] && { cat ${err} 2>/dev/null; exit 3; }`,
+    '  sleep 0.1; i=$((i+1))',
+    `done; cat ${err} 2>/dev/null; exit 2`,
+  ].join('\n');
 }

@@ -1,12 +1,13 @@
-// Builds kfn-irqgen and kfn-irqrecv locally with the exact recipe a node uses, then runs the
+// Builds kfn-irqgen and kfn-irqrecv locally through the same provisioning a node gets, then runs the
 // self-check on loopback (and, as root, over a veth pair between two namespaces of its own).
 import { expect } from 'chai';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { buildAgentBuildScript, buildAgentRecipe, readAgentSources } from '../../../lib/tools/irq-agent/build.ts';
+import { ensureAgent } from '../../../lib/provision/build-agent.ts';
+import { LocalSession } from './local-session.ts';
 import { buildIrqGenCommand, buildIrqRecvCommand, parseIrqRecvReadyLine, type IrqRecvParams } from '../../../lib/tools/irq-agent/command.ts';
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 
@@ -90,18 +91,16 @@ function frame(streamId: number, version = 1): Buffer {
 describe('agents kfn-irqgen and kfn-irqrecv (integration)', function () {
   this.timeout(60_000);
 
-  before(function () {
+  before(async function () {
     if (spawnSync('gcc', ['--version']).status !== 0) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'kfn-irq-it-'));
     for (const name of ['kfn-irqgen', 'kfn-irqrecv'] as const) {
-      const recipe = buildAgentRecipe({ name, sources: readAgentSources(name), cacheDir: dir });
-      mkdirSync(recipe.buildDir, { recursive: true });
-      for (const s of recipe.sources) writeFileSync(join(recipe.buildDir, s.path), s.content);
-      const built = spawnSync('sh', ['-c', buildAgentBuildScript(recipe)], { encoding: 'utf8' });
-      expect(built.status, `${recipe.compileCommand}: ${built.stderr}`).to.equal(0);
-      expect(built.stderr, 'gcc printed nothing: no warning slipped through').to.equal('');
-      if (name === 'kfn-irqgen') bin.gen = recipe.binaryPath;
-      else bin.recv = recipe.binaryPath;
+      const session = new LocalSession(dir);
+      const built = await ensureAgent(session, name, { cacheDirs: [`${dir}/cache`] });
+      expect(built.cached).to.equal(false);
+      expect(session.commands.join('\n')).to.contain(`gcc -Wall -Wextra -Werror -O2 -o ${name} ${name}.c`);
+      if (name === 'kfn-irqgen') bin.gen = built.binaryPath;
+      else bin.recv = built.binaryPath;
     }
   });
 
@@ -110,12 +109,26 @@ describe('agents kfn-irqgen and kfn-irqrecv (integration)', function () {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('reuses the cached build when the sources are unchanged', () => {
-    const recipe = buildAgentRecipe({ name: 'kfn-irqgen', sources: readAgentSources('kfn-irqgen'), cacheDir: dir });
-    const before = statSync(recipe.binaryPath).mtimeMs;
-    const again = spawnSync('sh', ['-c', buildAgentBuildScript(recipe)], { encoding: 'utf8' });
-    expect(again.status).to.equal(0);
-    expect(statSync(recipe.binaryPath).mtimeMs).to.equal(before);
+  it('reuses the cached build when the sources are unchanged: no upload, no compile, no staging left', async () => {
+    const before = statSync(bin.gen).mtimeMs;
+    const session = new LocalSession(dir);
+    const again = await ensureAgent(session, 'kfn-irqgen', { cacheDirs: [`${dir}/cache`] });
+    expect(again).to.include({ binaryPath: bin.gen, cached: true });
+    expect(session.uploads).to.equal(0);
+    expect(statSync(bin.gen).mtimeMs).to.equal(before);
+    expect(readdirSync(`${dir}/cache`).filter((f) => f.startsWith('.'))).to.deep.equal([]);
+  });
+
+  it('skips a cache folder it cannot own or write and falls back to the next (root)', async function () {
+    if (!isRoot) this.skip();
+    const foreign = `${dir}/foreign`;
+    mkdirSync(foreign);
+    chownSync(foreign, 65534, 65534);
+    const session = new LocalSession(dir);
+    const built = await ensureAgent(session, 'kfn-irqrecv', { cacheDirs: [foreign, `${dir}/fallback-$(id -u)`] });
+    expect(built.binaryPath.startsWith(`${dir}/fallback-0/kfn-irqrecv-`)).to.equal(true);
+    expect(readdirSync(foreign)).to.deep.equal([]);
+    expect(statSync(`${dir}/fallback-0`).mode & 0o022).to.equal(0);
   });
 
   it('answers --version and --help on stdout with exit 0', async () => {

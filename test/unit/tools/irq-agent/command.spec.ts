@@ -1,6 +1,10 @@
 import { expect } from 'chai';
 import { ConfigError } from '../../../../lib/errors.ts';
-import { buildIrqGenCommand, buildIrqRecvCommand, parseIrqRecvReadyLine } from '../../../../lib/tools/irq-agent/command.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildIrqGenCommand, buildIrqRecvCommand, buildReadyWaitScript, buildStreamId, parseIrqRecvReadyLine } from '../../../../lib/tools/irq-agent/command.ts';
 
 function issuesOf(fn: () => unknown): string[] {
   try {
@@ -94,5 +98,40 @@ describe('tools/irq-agent parseIrqRecvReadyLine', () => {
 
   it('returns undefined before the receiver is ready', () => {
     expect(parseIrqRecvReadyLine('kfn-irqrecv: cannot bind UDP 0.0.0.0 port 4790: Address in use\n')).to.equal(undefined);
+  });
+});
+
+describe('tools/irq-agent buildStreamId', () => {
+  it('gives each run its own non-zero 32-bit stream id, the same on every call', () => {
+    const a = buildStreamId('20261125-152408-5fad');
+    expect(a).to.equal(buildStreamId('20261125-152408-5fad'));
+    expect(a).to.not.equal(buildStreamId('20261125-152408-5fae'));
+    for (const id of ['', 'a', a.toString()]) expect(buildStreamId(id)).to.be.within(1, 0xffff_ffff);
+  });
+});
+
+describe('tools/irq-agent buildReadyWaitScript (run by sh)', () => {
+  let dir = '';
+  beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'kfn-ready-'))));
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  const run = (timeoutS: number) => {
+    const paths = { stderrPath: join(dir, "it's.err"), exitCodePath: join(dir, 'rc') };
+    return spawnSync('sh', ['-c', buildReadyWaitScript(paths, timeoutS)], { encoding: 'utf8', timeout: 10_000 });
+  };
+
+  it('prints stderr and exits 0 once the ready line is there', () => {
+    writeFileSync(join(dir, "it's.err"), 'kfn-irqrecv: ready 198.19.7.2:47900\n');
+    const r = run(5);
+    expect([r.status, parseIrqRecvReadyLine(r.stdout)]).to.deep.equal([0, { address: '198.19.7.2', port: 47900 }]);
+  });
+
+  it('exits 3 with stderr as soon as the receiver has exited, and 2 when the time is up', () => {
+    writeFileSync(join(dir, "it's.err"), 'kfn-irqrecv: cannot bind UDP 198.19.7.2 port 47900: Address already in use\n');
+    writeFileSync(join(dir, 'rc'), '1\n');
+    const exited = run(5);
+    expect([exited.status, exited.stdout]).to.deep.equal([3, 'kfn-irqrecv: cannot bind UDP 198.19.7.2 port 47900: Address already in use\n']);
+    rmSync(join(dir, 'rc'));
+    writeFileSync(join(dir, "it's.err"), 'kfn-irqrecv: starting\n');
+    expect(run(1).status).to.equal(2);
   });
 });

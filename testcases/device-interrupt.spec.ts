@@ -1,0 +1,63 @@
+// Test plan, Device Interrupt Test: a device raises an interrupt every 1 ms and the interrupt
+// is delivered to the VNF; measured from the interrupt to its handler in the VNF. The device
+// is the guest's NIC: kfn-irqgen on the traffic generator (or the host) sends one frame per
+// period to the guest's data port, and kfn-irqrecv in the guest measures each arrival.
+import { useCase } from '../lib/harness/case-context.ts';
+import { declareLimitTests } from '../lib/harness/limit-tests.ts';
+import {
+  buildDeviceInterruptFigures,
+  buildDeviceInterruptReport,
+  explainWithheldLimit,
+  measureDeviceInterrupt,
+  parseDeviceInterruptArgs,
+  planDeviceInterrupt,
+  withLimits,
+  type DeviceInterruptMeasurement,
+} from '../lib/cases/device-interrupt.ts';
+import { formatLatencyTable } from '../lib/report/latency-table.ts';
+import { describeLimit } from '../lib/verdict/limits.ts';
+
+const ctx = useCase();
+const args = parseDeviceInterruptArgs(ctx.args);
+const planned = planDeviceInterrupt(ctx.pod, args);
+
+describe('device_interrupt', () => {
+  if ('skip' in planned) {
+    it('measured', function () {
+      ctx.annotate({ skipReason: planned.skip });
+      this.skip();
+    });
+    return;
+  }
+  const plan = planned.plan;
+
+  describe(`${plan.generator.name} -> ${plan.receiver.name}`, () => {
+    let measured: DeviceInterruptMeasurement;
+
+    before(async () => {
+      measured = await measureDeviceInterrupt(ctx, plan, args);
+    });
+
+    it('kfn-irqrecv measured the interrupts', () => {
+      const report = buildDeviceInterruptReport(measured);
+      ctx.annotate({
+        properties: report.properties,
+        measurements: report.measurements,
+        systemOut: [formatLatencyTable(report.rows), ...report.notes].join('\n'),
+      });
+    });
+
+    // The limits apply to the receiving guest; a figure the declared clock case cannot give is a skip with its reason.
+    for (const limit of ctx.limitsFor(plan.receiver)) {
+      const withheld = explainWithheldLimit(limit.metric, plan);
+      if (withheld) {
+        it(`${describeLimit(limit)} (${limit.action})`, function () {
+          ctx.annotate({ properties: { metric: limit.metric, action: limit.action, outcome: 'not computed' }, skipReason: withheld });
+          this.skip();
+        });
+      } else {
+        declareLimitTests(withLimits(ctx, [limit]), plan.receiver, (metric) => buildDeviceInterruptFigures(metric, measured));
+      }
+    }
+  });
+});
