@@ -4,18 +4,9 @@
 // period to the guest's data port, and kfn-irqrecv in the guest measures each arrival.
 import { useCase } from '../lib/harness/case-context.ts';
 import { declareLimitTests } from '../lib/harness/limit-tests.ts';
-import {
-  buildDeviceInterruptFigures,
-  buildDeviceInterruptReport,
-  explainWithheldLimit,
-  measureDeviceInterrupt,
-  parseDeviceInterruptArgs,
-  planDeviceInterrupt,
-  withLimits,
-  type DeviceInterruptMeasurement,
-} from '../lib/cases/device-interrupt.ts';
+import { buildDeviceInterruptFigures, buildDeviceInterruptReport, measureDeviceInterrupt, type DeviceInterruptMeasurement } from '../lib/cases/device-interrupt.ts';
+import { explainWithheldLimit, parseDeviceInterruptArgs, planDeviceInterrupt } from '../lib/cases/device-interrupt-plan.ts';
 import { formatLatencyTable } from '../lib/report/latency-table.ts';
-import { describeLimit } from '../lib/verdict/limits.ts';
 
 const ctx = useCase();
 const args = parseDeviceInterruptArgs(ctx.args);
@@ -48,16 +39,8 @@ describe('device_interrupt', () => {
     });
 
     // The limits apply to the receiving guest; a figure the declared clock case cannot give is a skip with its reason.
-    for (const limit of ctx.limitsFor(plan.receiver)) {
-      const withheld = explainWithheldLimit(limit.metric, plan);
-      if (withheld) {
-        it(`${describeLimit(limit)} (${limit.action})`, function () {
-          ctx.annotate({ properties: { metric: limit.metric, action: limit.action, outcome: 'not computed' }, skipReason: withheld });
-          this.skip();
-        });
-      } else {
-        declareLimitTests(withLimits(ctx, [limit]), plan.receiver, (metric) => buildDeviceInterruptFigures(metric, measured));
-      }
-    }
+    declareLimitTests(ctx, plan.receiver, (metric) => buildDeviceInterruptFigures(metric, measured), {
+      withheld: (limit) => explainWithheldLimit(limit.metric, plan),
+    });
   });
 });

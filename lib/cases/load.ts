@@ -4,7 +4,16 @@ import type { PodNode } from '../config/pod-model.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { ConfigError } from '../errors.ts';
 import { ensureTool, TOOLS } from '../provision/ensure-tool.ts';
-import { buildStressCommand, type LoadKind } from '../tools/stress-ng/command.ts';
+import { z } from 'zod';
+import { cpuListField } from '../config/pod-schema.ts';
+import { buildStressCommand, LOAD_KINDS, type LoadKind } from '../tools/stress-ng/command.ts';
+
+/** The run.args of a case that offers the optional load, spread into its schema. */
+export const loadArgsShape = {
+  load: z.enum(LOAD_KINDS).default('idle'),
+  load_node: z.string().default('host'),
+  load_cpus: cpuListField.optional(),
+};
 
 export interface LoadSpec {
   kind: LoadKind;

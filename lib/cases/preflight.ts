@@ -9,6 +9,7 @@ import { parsePreflightPolicy, resolveSeverity, type PreflightPolicy, type Sever
 import type { Pod, PodNode } from '../config/pod-model.ts';
 import { buildConfigIssues } from '../config/zod-issues.ts';
 import { ConfigError, describeError } from '../errors.ts';
+import { parseCaseArgs } from './case-args.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { DryRunStop } from '../harness/dry-run.ts';
 import { RemoteCommandError } from '../remote/errors.ts';
@@ -25,10 +26,8 @@ const argsSchema = z.strictObject({
 export type PreflightArgs = z.output<typeof argsSchema>;
 
 // run.args are input like any other: a typo must be exit 2, not a default.
-export function parsePreflightArgs(args: unknown, where = 'testcases/testcases.yaml'): PreflightArgs {
-  const parsed = argsSchema.safeParse(args);
-  if (!parsed.success) throw new ConfigError(where, buildConfigIssues(parsed.error.issues, { input: args, pathPrefix: ['preflight', 'run', 'args'] }));
-  return parsed.data;
+export function parsePreflightArgs(args: unknown): PreflightArgs {
+  return parseCaseArgs(argsSchema, args, 'preflight');
 }
 
 // SR-IOV physical functions are hardware facts of one pod, so pod.yaml names them: extra.sriov_pfs.

@@ -3,8 +3,7 @@
 // parse every thread. The suite file only declares nodes and assertions.
 import { z } from 'zod';
 import type { PodNode } from '../config/pod-model.ts';
-import { tryParseCpuList } from '../config/cpu-list.ts';
-import { ConfigError, MeasurementError } from '../errors.ts';
+import { MeasurementError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { runDetachedMeasurement, requireCompleteMeasurement } from '../harness/detached-measurement.ts';
 import { DryRunStop } from '../harness/dry-run.ts';
@@ -12,38 +11,24 @@ import { ensureTool, TOOLS } from '../provision/ensure-tool.ts';
 import { buildCyclictestCommand } from '../tools/cyclictest/command.ts';
 import { parseCyclictestRun } from '../tools/cyclictest/parse.ts';
 import { parseCyclictestVersion } from '../tools/cyclictest/version.ts';
-import { buildConfigIssues } from '../config/zod-issues.ts';
-import { LOAD_KINDS } from '../tools/stress-ng/command.ts';
-import { startLoad } from './load.ts';
+import { loadArgsShape, startLoad } from './load.ts';
+import { parseCaseArgs } from './case-args.ts';
 import type { LocatedSummary } from './latency-figures.ts';
-
-const cpuList = z.union([z.string(), z.array(z.number().int().min(0))]).transform((v, ctx) => {
-  const parsed = tryParseCpuList(v);
-  if (!parsed.ok) {
-    ctx.addIssue({ code: 'custom', message: parsed.message });
-    return z.NEVER;
-  }
-  return parsed.cpus;
-});
 
 const timerArgsSchema = z.strictObject({
   duration_s: z.number().positive().default(60),
   interval_us: z.number().int().min(50).max(1_000_000).default(1000),
   priority: z.number().int().min(1).max(99).default(99),
   histogram_us: z.number().int().min(10).max(1_000_000).default(20000),
-  load: z.enum(LOAD_KINDS).default('idle'),
-  load_node: z.string().default('host'),
-  load_cpus: cpuList.optional(),
+  ...loadArgsShape,
   roles: z.array(z.enum(['host', 'guest'])).min(1).default(['host', 'guest']),
 });
 
 export type TimerArgs = z.output<typeof timerArgsSchema>;
 
 // The catalogue's run.args are input like any other: a typo must be exit 2, not a default.
-export function parseTimerArgs(args: unknown, where = 'testcases/testcases.yaml'): TimerArgs {
-  const parsed = timerArgsSchema.safeParse(args);
-  if (!parsed.success) throw new ConfigError(where, buildConfigIssues(parsed.error.issues, { input: args, pathPrefix: ['timer', 'run', 'args'] }));
-  return parsed.data;
+export function parseTimerArgs(args: unknown): TimerArgs {
+  return parseCaseArgs(timerArgsSchema, args, 'timer');
 }
 
 export interface TimerMeasurement {

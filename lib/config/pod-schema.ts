@@ -70,7 +70,7 @@ function strict<T extends z.core.$ZodLooseShape>(shape: T, what: string) {
   return z.strictObject(shape, { error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of ${keys}` : `expected ${what}`) });
 }
 
-const cpuList = parsedField((input) => {
+export const cpuListField = parsedField((input) => {
   const r = tryParseCpuList(input);
   return r.ok ? { ok: true, value: r.cpus } : r;
 });
@@ -150,8 +150,8 @@ export const nodeFields = {
   key_passphrase_env: envName.optional(),
   jump_host: jumpHost.optional(),
   host_key: hostKeySchema.optional(),
-  rt_cpus: cpuList.optional(),
-  housekeeping_cpus: cpuList.optional(),
+  rt_cpus: cpuListField.optional(),
+  housekeeping_cpus: cpuListField.optional(),
   ports: z.array(portSchema, { error: 'expected a list of ports' }).optional(),
   tools: z.record(z.string(), absolutePath, { error: 'expected a mapping of tool name to path' }).optional(),
   extra: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),

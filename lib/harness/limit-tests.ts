@@ -1,13 +1,30 @@
 // One JUnit testcase per threshold limit, declared the same way by every suite: the
 // message names the value, the limit, the unit, the node and the thread.
 import type { PodNode } from '../config/pod-model.ts';
+import type { Limit } from '../config/thresholds.ts';
 import type { Figure } from '../verdict/limits.ts';
 import { describeLimit, enforceVerdict, evaluateLimit } from '../verdict/limits.ts';
 import type { CaseContext } from './case-context.ts';
 
+export interface LimitTestOptions {
+  /**
+   * Why a limit cannot apply to this setup, known before anything runs (e.g. a figure the
+   * declared clock case cannot give): the test is skipped with that reason, never passed.
+   */
+  withheld?: (limit: Limit) => string | undefined;
+}
+
 /** Declares an `it` per limit that applies to the node; figures are read when the test runs. */
-export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (metric: string) => Figure[]): void {
+export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (metric: string) => Figure[], options: LimitTestOptions = {}): void {
   for (const limit of ctx.limitsFor(node)) {
+    const withheld = options.withheld?.(limit);
+    if (withheld) {
+      it(`${describeLimit(limit)} (${limit.action})`, function () {
+        ctx.annotate({ properties: { metric: limit.metric, action: limit.action, outcome: 'not computed' }, skipReason: withheld });
+        this.skip();
+      });
+      continue;
+    }
     it(`${describeLimit(limit)} (${limit.action})`, function () {
       const verdict = evaluateLimit(limit, figuresFor(limit.metric));
       // A monitor limit never fails the run, but an unknown figure must not read as a pass:

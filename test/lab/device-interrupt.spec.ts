@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { execa } from 'execa';
 import { REPO_ROOT, runCliProcess } from '../support/cli.ts';
 import { readJenkinsJunit, readMeasurementTags } from '../support/jenkins-junit-reader.ts';
-import { LAB_DEVICE } from '../../lib/cases/device-interrupt.ts';
+import { LAB_DEVICE } from '../../lib/cases/device-interrupt-plan.ts';
 import type { DeviceInterruptDetails } from '../../lib/tools/irq-agent/details.ts';
 import { deriveLabNames } from '../../lib/lab/plan.ts';
 import type { RunResult } from '../../lib/results/model.ts';

@@ -1,13 +1,8 @@
 import { expect } from 'chai';
 import { MeasurementError, ToolOutputParseError } from '../../../lib/errors.ts';
 import { DryRunStop } from '../../../lib/harness/dry-run.ts';
-import {
-  LAB_DEVICE,
-  measureDeviceInterrupt,
-  parseDeviceInterruptArgs,
-  planDeviceInterrupt,
-  type DeviceInterruptPlan,
-} from '../../../lib/cases/device-interrupt.ts';
+import { measureDeviceInterrupt } from '../../../lib/cases/device-interrupt.ts';
+import { LAB_DEVICE, parseDeviceInterruptArgs, planDeviceInterrupt, type DeviceInterruptPlan } from '../../../lib/cases/device-interrupt-plan.ts';
 import { buildStreamId } from '../../../lib/tools/irq-agent/command.ts';
 import { buildFakeNode, FakeNodeSession, type FakeHandlers } from '../provision/fake-node-session.ts';
 import { buildFakeContext, buildLabPod, fixtureLine, type FakeContext } from './device-interrupt-fakes.ts';

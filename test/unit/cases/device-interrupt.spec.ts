@@ -1,17 +1,8 @@
 import { expect } from 'chai';
 import type { Pod } from '../../../lib/config/pod-model.ts';
 import { ConfigError } from '../../../lib/errors.ts';
-import {
-  buildDeviceInterruptFigures,
-  buildDeviceInterruptReport,
-  DEVICE_INTERRUPT_METRICS,
-  explainWithheldLimit,
-  LAB_DEVICE,
-  parseDeviceInterruptArgs,
-  planDeviceInterrupt,
-  type DeviceInterruptMeasurement,
-  type DeviceInterruptPlan,
-} from '../../../lib/cases/device-interrupt.ts';
+import { buildDeviceInterruptFigures, buildDeviceInterruptReport, DEVICE_INTERRUPT_METRICS, type DeviceInterruptMeasurement } from '../../../lib/cases/device-interrupt.ts';
+import { explainWithheldLimit, LAB_DEVICE, parseDeviceInterruptArgs, planDeviceInterrupt, type DeviceInterruptPlan } from '../../../lib/cases/device-interrupt-plan.ts';
 import { buildDeviceInterruptDetails } from '../../../lib/tools/irq-agent/details.ts';
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 import { loadThresholds } from '../../../lib/config/thresholds.ts';
