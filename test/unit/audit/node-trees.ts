@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { NodeContext } from '../../../lib/audit/index.ts';
 import type { NodeSnapshot } from '../../../lib/tools/node-snapshot/parse.ts';
-import { snapshotFromTree } from '../../../lib/tools/node-snapshot/tree.ts';
+import { snapshotFromTree } from '../../support/node-tree.ts';
 
 export const TREES_DIR = join(import.meta.dirname, '..', '..', 'fixtures', 'node-trees');
 

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pod, PodNode } from '../../../lib/config/pod-model.ts';
 import type { NodeSnapshot } from '../../../lib/tools/node-snapshot/parse.ts';
-import { snapshotFromTree } from '../../../lib/tools/node-snapshot/tree.ts';
+import { snapshotFromTree } from '../../support/node-tree.ts';
 import { buildFakeNode, FakeNodeSession } from '../provision/fake-node-session.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ToolOutputParseError } from '../../../../lib/errors.ts';
 import { parseNodeSnapshot } from '../../../../lib/tools/node-snapshot/parse.ts';
-import { snapshotFromTree, writeSnapshotTree } from '../../../../lib/tools/node-snapshot/tree.ts';
+import { snapshotFromTree, writeSnapshotTree } from '../../../support/node-tree.ts';
 
 const B = 'KFNSNAP-abcdef01';
 const OUTPUT = [

@@ -11,8 +11,8 @@
 //   _meta/links                    `<path>\t<target>` per line
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import { ToolOutputParseError } from '../../errors.ts';
-import { createEmptySnapshot, type NodeSnapshot } from './parse.ts';
+import { ToolOutputParseError } from '../../lib/errors.ts';
+import { createEmptySnapshot, type NodeSnapshot } from '../../lib/tools/node-snapshot/parse.ts';
 
 const COMMANDS_DIR = '_commands';
 const META_DIR = '_meta';
