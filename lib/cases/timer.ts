@@ -41,6 +41,14 @@ export interface TimerMeasurement {
   overall: LocatedSummary;
 }
 
+/** All threads' 1 µs buckets as `[lower, upper inclusive, count]`, kept for the report's plots. */
+function mergeThreadHistograms(threads: ReadonlyArray<{ buckets: ReadonlyArray<{ value: number; count: number }>; overflows: number }>) {
+  const counts = new Map<number, number>();
+  for (const t of threads) for (const b of t.buckets) if (b.count > 0) counts.set(b.value, (counts.get(b.value) ?? 0) + b.count);
+  const buckets = [...counts.entries()].sort(([a], [b]) => a - b).map(([value, count]) => [value, value, count]);
+  return { unit: 'us', buckets, overflows: threads.reduce((n, t) => n + t.overflows, 0) };
+}
+
 /** Measures one node. Host and guest are measured one after the other, never at once. */
 export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerArgs): Promise<TimerMeasurement> {
   const durationS = ctx.durationOverrideS ?? args.duration_s;
@@ -109,6 +117,7 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
       ...measurement,
       command: command.argv.join(' '),
       breakThread: result?.breakThread ?? null,
+      histogram: mergeThreadHistograms(result?.threads ?? []),
       ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
     });
   }

@@ -5,6 +5,7 @@ import { ConfigError, describeError, isKfnError } from '../errors.ts';
 import { EXIT } from './exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
 import { labCommand } from './lab-command.ts';
+import { reportCommand } from './report-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const code = await runCli(argv);
@@ -78,6 +79,16 @@ function buildProgram(setExit: (code: number) => void): Command {
   ).action(async (options: RunCommandOptions) => {
     setExit(await runCommand({ ...options, test: 'preflight' }));
   });
+
+  program
+    .command('report')
+    .description("write a run's report.html again, or a comparison of two runs with --vs")
+    .argument('<run>', 'run id under --results, a run folder or a results.json')
+    .option('--vs <run>', 'compare with this run')
+    .option('--results <dir>', 'results root', 'results')
+    .action(async (run: string, options: { vs?: string; results: string }) => {
+      setExit(await reportCommand({ run, ...options }));
+    });
 
   const lab = program.command('lab').description('build, remove or inspect the embedded lab pod on this machine');
   for (const action of ['up', 'down', 'status'] as const) {

@@ -21,6 +21,7 @@ import { timeoutFor } from '../remote/timeouts.ts';
 import { Redactor } from '../remote/redact.ts';
 import { createConsoleReporter } from '../report/console.ts';
 import { createJunitReporter } from '../report/junit.ts';
+import { createHtmlReporter } from '../report/html/index.ts';
 import { createPlotPropertiesReporter } from '../report/plot-properties.ts';
 import { createResultsJsonReporter } from '../report/results-json.ts';
 import { ReporterMultiplexer } from '../report/reporter.ts';
@@ -100,7 +101,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const profile = loadThresholds(profileName, { podName: pod.name });
   const pushReporters = createPushReporters({ enabled: options.report, log });
   const reporters = new ReporterMultiplexer(
-    [...reporterList, ...pushReporters, settlePushOutcome(pushReporters, runDir), createConsoleReporter(runDir)],
+    [...reporterList, ...pushReporters, settlePushOutcome(pushReporters, runDir), createHtmlReporter(runDir, { resultsRoot }), createConsoleReporter(runDir)],
     log,
   );
 

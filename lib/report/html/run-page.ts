@@ -1,0 +1,208 @@
+// The page of one run: verdict summary, regression, comparison, every case with its figures
+// and plots, trends, nodes, notes. Takes the view model and the rendered charts; no I/O.
+import type { RegressionReport } from '../../regression/evaluate.ts';
+import { POD_WIDE } from '../../regression/figures.ts';
+import { buildBarSpec, buildHistogramSpec, buildTrendSpec, type ChartSpec } from './chart-specs.ts';
+import type { ComparisonSection } from './comparison-view.ts';
+import { formatDuration, formatMpps, formatNumber, formatPercentChange } from './format.ts';
+import type { ForwardingTable } from './forwarding-view.ts';
+import { renderBadge, renderChart, renderDocument, renderGenericBlocks, renderLatencyTable, renderRawOutputs, renderTable } from './page-parts.ts';
+import type { RenderedCharts } from './render-charts.ts';
+import { html, type SafeHtml } from './safe-html.ts';
+import type { TrendView } from './trends.ts';
+import type { CaseView, Counts, RunSummaryView, RunView } from './view-model.ts';
+
+/** What each exit code means (lib/cli/exit-codes.ts; a unit test keeps the two in step). */
+export const EXIT_MEANINGS: Record<number, string> = {
+  0: 'ok',
+  2: 'bad input',
+  68: 'a threshold was missed',
+  69: 'a result push failed',
+  70: 'something could not be measured',
+  71: 'a regression against the baseline',
+};
+
+export interface PageOptions {
+  /** ISO time printed in the footer; injected so that tests get a stable page. */
+  generatedAt: string;
+  /** Link raw outputs: true when the page sits in the run's own folder. */
+  linkRawOutputs: boolean;
+}
+
+// A run whose cases passed but whose exit code is not 0 (a lab left behind, a failed push) must
+// not look green: the banner takes the colour of an error then.
+export function bannerStatus(s: Pick<RunSummaryView, 'status' | 'exitCode'>): RunSummaryView['status'] {
+  return s.status === 'pass' && s.exitCode !== 0 ? 'error' : s.status;
+}
+
+// Every plot of the page, in page order, for one rendering pass.
+export function collectRunChartSpecs(view: RunView): ChartSpec[] {
+  const comparison = view.comparison?.kind === 'forwarding' ? view.comparison.charts.map((c) => buildBarSpec(c)) : [];
+  return [...comparison, ...view.cases.flatMap((c) => c.histograms.map((h) => buildHistogramSpec(h))), ...view.trends.charts.map((t) => buildTrendSpec(t))];
+}
+
+// Cases and testcases by status: the numbers a CI reader checks first.
+export function renderCounts(rows: [string, Counts][]): SafeHtml {
+  return renderTable(['', 'pass', 'fail', 'error', 'skip'], rows.map(([label, c]) => [label, c.pass, c.fail, c.error, c.skip]));
+}
+
+// The verdict fields, shared with the comparison page so both pages name them alike.
+export function summaryPairs(s: RunSummaryView): [string, string | SafeHtml][] {
+  return [
+    ['run id', s.runId],
+    ['pod', s.lab ? `${s.pod} (embedded lab pod)` : s.pod],
+    ['scenario', s.scenario],
+    ['installer', s.installer],
+    ['build tag', s.buildTag],
+    ['CI loop', s.ciLoop],
+    ['threshold profile', s.profile],
+    ['status', renderBadge(s.status)],
+    ['exit code', `${s.exitCode} (${EXIT_MEANINGS[s.exitCode] ?? 'unknown code'})`],
+    ['started', s.startedAt],
+    ['stopped', s.stoppedAt],
+    ['selection', s.selection],
+    ['duration option', s.durationS === null ? 'per case (catalogue)' : `${s.durationS} s`],
+  ];
+}
+
+function renderSummary(view: RunView): SafeHtml {
+  const s = view.summary;
+  return html`<section id="summary"><h2>Verdict</h2>
+${renderTable(['field', 'value'], summaryPairs(s))}
+${renderCounts([['cases', s.caseCounts], ['testcases', s.testcaseCounts]])}
+${view.notes.length > 0 ? html`<h4>Run notes</h4><ul>${view.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}</section>`;
+}
+
+// The gate's `where` often starts with the node already (`guest all threads`).
+function figureName(f: { node: string; where: string; metric: string }): string {
+  return `${f.node === POD_WIDE || f.where.startsWith(`${f.node} `) ? f.where : `${f.node} ${f.where}`} ${f.metric}`;
+}
+
+// The gate's verdict against its baseline; regressions in view, the rest folded.
+function renderRegression(r: RegressionReport): SafeHtml {
+  const [verdict, word] = r.failing ? ['fail', 'regression'] : r.regressions > 0 ? ['error', 'monitored'] : ['pass', 'no regression'];
+  // Regressions in view, the figures within their margin folded; ns figures in µs like the rest of the page.
+  const k = (unit: string) => (unit === 'ns' ? 1e-3 : 1);
+  const table = (rows: RegressionReport['compared']) => renderTable(
+    ['case', 'figure', 'unit', 'baseline', 'this run', 'change', 'allowed', 'action', 'verdict'],
+    rows.map((c) => [
+      c.caseName, figureName(c), c.unit === 'ns' ? 'µs' : c.unit, c.baseline * k(c.unit), c.current * k(c.unit), { numText: formatPercentChange(c.deltaPercent) },
+      `${c.marginPercent} %`, c.effectiveAction === c.action ? c.action : `${c.action}, monitored here`, c.verdict === 'regression' ? renderBadge('fail', 'regression') : renderBadge('pass', 'ok'),
+    ]),
+    (i) => (rows[i]?.verdict === 'regression' ? 'row-fail' : ''),
+  );
+  const worse = r.compared.filter((c) => c.verdict === 'regression');
+  const within = r.compared.filter((c) => c.verdict !== 'regression');
+  const compared = html`${worse.length > 0 ? table(worse) : ''}${within.length > 0 ? html`<details><summary>${within.length} figure${within.length === 1 ? '' : 's'} within their margin</summary>${table(within)}</details>` : ''}`;
+  const notCompared = r.notCompared.length === 0 ? '' : html`<h4>Not compared</h4>${renderTable(['figure', 'why', 'reason'], r.notCompared.map((n) => [`${n.caseName}: ${figureName(n)}`, n.kind, n.reason]))}`;
+  return html`<p>${renderBadge(verdict, word)} ${r.summary}</p>
+${r.baseline ? html`<p class="muted">baseline run ${r.baseline.runId} on ${r.baseline.pod}, started ${r.baseline.startedAt}</p>` : ''}
+${r.compared.length > 0 ? compared : ''}${notCompared}
+${r.notes.length > 0 ? html`<ul>${r.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}`;
+}
+
+// NDR and PDR in Mpps per frame size; a rate that is only a lower bound reads "≥".
+function renderForwardingTable(t: ForwardingTable): SafeHtml {
+  const headers = ['frame size'];
+  if (t.columns.ndr) headers.push('NDR Mpps');
+  if (t.columns.pdr) headers.push('PDR Mpps');
+  if (t.columns.rx) headers.push('rx Mpps');
+  if (t.columns.loss) headers.push('loss %');
+  if (t.columns.latency) headers.push('latency avg µs', 'p99 µs', 'max µs');
+  headers.push('notes');
+  const rows = t.rows.map((r) => {
+    const cells: (string | number | null | { numText: string })[] = [r.frameSize];
+    if (t.columns.ndr) cells.push({ numText: `${r.ndrIsLowerBound ? '≥ ' : ''}${formatMpps(r.ndrPps)}` });
+    if (t.columns.pdr) cells.push({ numText: `${r.pdrIsLowerBound ? '≥ ' : ''}${formatMpps(r.pdrPps)}` });
+    if (t.columns.rx) cells.push({ numText: formatMpps(r.rxPps) });
+    if (t.columns.loss) cells.push({ numText: formatNumber(r.lossPercent, 4) });
+    if (t.columns.latency) {
+      const l = r.latencyUs;
+      cells.push(l?.avg ?? null, l?.p99 ?? null, l ? { numText: `${l.maxIsLowerBound ? '≥ ' : ''}${formatNumber(l.max)}` } : null);
+    }
+    cells.push(r.notes.join('; '));
+    return cells;
+  });
+  return html`<h4>Forwarding: ${t.source}</h4>${renderTable(headers, rows)}${t.latencyWhere ? html`<p class="muted">latency: ${t.latencyWhere}</p>` : ''}`;
+}
+
+// Differences are against bare metal, the baseline the virtualised paths are judged against.
+export function renderComparison(section: ComparisonSection, charts: RenderedCharts): SafeHtml {
+  if (section.kind === 'generic') return renderGenericBlocks(section.blocks);
+  const signed = (v: number | null, unit: string) => (v === null ? '—' : `${v > 0 ? '+' : ''}${formatNumber(v)}${unit}`);
+  const table = renderTable(
+    ['frame size', 'case', 'NDR Mpps', 'NDR vs bare metal', 'p99 µs', 'p99 vs bare metal', 'max µs', 'max vs bare metal', 'latency taken at'],
+    section.rows.map((r) => [
+      `${r.frameSize} B`, r.caseName, { numText: `${r.ndrIsLowerBound ? '≥ ' : ''}${formatNumber(r.ndrMpps)}` },
+      { numText: r.isBaseline ? '(baseline)' : formatPercentChange(r.ndrDeltaPercent) },
+      r.p99Us, { numText: r.isBaseline ? '' : signed(r.p99DeltaUs, ' µs') }, r.maxUs, { numText: r.isBaseline ? '' : signed(r.maxDeltaUs, ' µs') }, r.latencyWhere ?? '',
+    ]),
+  );
+  return html`<div class="charts">${section.charts.map((c) => renderChart(c.id, charts, []))}</div>${table}
+${section.notes.length > 0 ? html`<ul>${section.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}<p class="muted">≥: only a lower bound (generator, calibrated ceiling or iteration cap); differences are against ${section.baseline}.</p>`;
+}
+
+function renderCase(c: CaseView, charts: RenderedCharts, options: PageOptions): SafeHtml {
+  const testcases = renderTable(
+    ['status', 'testcase', 'message'],
+    c.testcases.map((t) => [renderBadge(t.status), t.title, t.message ?? '']),
+    (i) => `row-${c.testcases[i]?.status ?? ''}`,
+  );
+  return html`<article class="case" id="${c.anchor}">
+<h3>${c.caseName} ${renderBadge(c.status)} <span class="muted">tier ${c.tier}, ${formatDuration(c.durationMs)}</span></h3>
+${c.reason ? html`<p class="reason">${c.reason}</p>` : ''}
+${c.explanations.length > 0 ? html`<h4>Why (failed preflight checks on the measured nodes)</h4><ul class="explain">${c.explanations.map((e) => html`<li>${e}</li>`)}</ul>` : ''}
+${c.latency.length > 0 ? html`<h4>Latency</h4>${renderLatencyTable(c.latency)}` : ''}
+${c.histograms.length > 0 ? html`<h4>Latency histograms</h4><div class="charts">${c.histograms.map((h) => renderChart(h.id, charts, h.notes))}</div>` : ''}
+${c.forwarding.map(renderForwardingTable)}
+${c.testcases.length > 0 ? html`<h4>Testcases</h4>${testcases}` : ''}
+${c.rawOutputs.length > 0 ? html`<details><summary>raw outputs (${c.rawOutputs.length})</summary>${renderRawOutputs(c.rawOutputs, options.linkRawOutputs)}</details>` : ''}
+</article>`;
+}
+
+// Trend charts with the runs they span, so a step in a line can be traced to its run.
+function renderTrends(t: TrendView, charts: RenderedCharts): SafeHtml {
+  return html`<section id="trends"><h2>Trends across the results history</h2>
+${t.notes.length > 0 ? html`<ul>${t.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
+${t.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.points.some((p) => p.bound)) ? ['a triangle is a lower bound: the histogram overflowed'] : []))}
+${t.runs.length > 1 ? renderTable(['run', 'started', 'status', 'kernels'], t.runs.map((r) => [r.runId, r.startedAt, renderBadge(r.status), r.kernels])) : ''}
+</section>`;
+}
+
+// What each node ran on: the context any latency figure needs.
+function renderNodes(view: Pick<RunView, 'nodes'>): SafeHtml {
+  const yesNo = (v: boolean | null) => (v === null ? 'unknown' : v ? 'yes' : 'no');
+  return renderTable(
+    ['node', 'role', 'kind', 'kernel', 'PREEMPT_RT', 'QEMU', 'CPUs', 'tools', 'kernel command line'],
+    view.nodes.map((n) => [
+      n.node, n.role, html`${n.kind}<br><span class="muted">${n.kindEvidence}</span>`,
+      `${n.kernelRelease ?? 'unknown'} ${n.kernelVersion ?? ''}`.trim(), yesNo(n.preemptRt), n.qemuVersion ?? 'none found', n.cpus,
+      Object.entries(n.tools).map(([tool, v]) => `${tool} ${v}`).join(', '), html`<span class="mono">${n.cmdline ?? 'unknown'}</span>`,
+    ]),
+  );
+}
+
+// The whole page of one run.
+export function renderRunPage(view: RunView, charts: RenderedCharts, options: PageOptions): string {
+  const s = view.summary;
+  const nav: [string, string][] = [['summary', 'Verdict']];
+  if (view.regression) nav.push(['regression', 'Regression']);
+  if (view.comparison) nav.push(['comparison', 'Comparison']);
+  nav.push(['cases', 'Cases'], ['trends', 'Trends'], ['nodes', 'Nodes']);
+  if (view.problems.length > 0) nav.push(['problems', 'Report problems']);
+  const body = html`${renderSummary(view)}
+${view.regression ? html`<section id="regression"><h2>Regression</h2>${renderRegression(view.regression)}</section>` : ''}
+${view.comparison ? html`<section id="comparison"><h2>Bare metal, SR-IOV and OVS-DPDK</h2>${renderComparison(view.comparison, charts)}</section>` : ''}
+<section id="cases"><h2>Cases</h2>${view.cases.length === 0 ? html`<p class="muted">no case ran</p>` : view.cases.map((c) => renderCase(c, charts, options))}</section>
+${renderTrends(view.trends, charts)}
+<section id="nodes"><h2>Nodes</h2>${renderNodes(view)}</section>
+${view.problems.length > 0 ? html`<section id="problems"><h2>What this report could not read</h2><ul>${view.problems.map((p) => html`<li class="reason">${p}</li>`)}</ul></section>` : ''}`;
+  return renderDocument({
+    title: `kvmfornfv-test ${s.runId}: ${s.status.toUpperCase()}`,
+    status: bannerStatus(s),
+    heading: html`<h1>kvmfornfv-test run ${s.runId} ${renderBadge(s.status)}</h1><div>pod ${s.pod}${s.lab ? ' (lab)' : ''} · scenario ${s.scenario} · profile ${s.profile} · exit code ${s.exitCode} (${EXIT_MEANINGS[s.exitCode] ?? 'unknown code'})</div>`,
+    nav,
+    body,
+    footer: `written by kvmfornfv-test at ${options.generatedAt} from results.json; one file, no external resources`,
+  });
+}
