@@ -17,6 +17,8 @@ import { executeRun, failedStartRun } from '../harness/run.ts';
 import { parseRegressionPolicy } from '../regression/index.ts';
 import { parsePreflightPolicy } from '../audit/severity.ts';
 import { explainFailures } from '../report/explanations.ts';
+import { buildForwardingComparison } from '../report/comparison.ts';
+import { listCaseMetrics } from '../cases/metrics.ts';
 import { timeoutFor } from '../remote/timeouts.ts';
 import { Redactor } from '../remote/redact.ts';
 import { createConsoleReporter } from '../report/console.ts';
@@ -60,7 +62,8 @@ function validateInputs(options: RunCommandOptions): { catalogue: Catalogue; pro
   const catalogue = loadCatalogue();
   selectCases(catalogue, options.test);
   const profileName = options.thresholds ?? (options.pod ? 'opnfv-tc028' : 'lab');
-  const profile = options.pod ? loadThresholds(profileName, { podName: loadPod(options.pod).name }) : loadThresholds(profileName);
+  const knownMetrics = listCaseMetrics();
+  const profile = options.pod ? loadThresholds(profileName, { podName: loadPod(options.pod).name, knownMetrics }) : loadThresholds(profileName, { knownMetrics });
   parseRegressionPolicy(profile.sections.regression, profile.file);
   parsePreflightPolicy(profile.sections.preflight, profile.file);
   createPushReporters({ enabled: options.report, log: () => {} });
@@ -185,6 +188,8 @@ async function finishRun(args: {
     run.regression = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, log: args.log });
   }
   explainFailures(run);
+  const comparison = buildForwardingComparison(run);
+  if (comparison) run.comparison = comparison;
   const outcome = outcomeOfCases(run);
   run.exitCode = exitCodeFor({
     ...outcome,

@@ -22,7 +22,8 @@ export const POD_WIDE = 'pod';
 export interface FigureContext {
   load?: string;
   durationS?: number;
-  frameSize?: number;
+  /** Bytes, or 'imix' for the simple IMIX mix. */
+  frameSize?: number | 'imix';
 }
 
 export interface RegressionFigure {
@@ -102,10 +103,10 @@ export function extractTimerFigures(result: CaseResult): Extraction {
 }
 
 /**
- * Forwarding cases, PROPOSED shape (no forwarding case records results yet):
- * details.throughput = [{ frameSize, durationS, ndrPps, pdrPps, node?, load?, latency?: { where, summary } }].
- * If the forwarding cases record it differently, only this function changes. NFVbench gates
- * on exactly these throughput figures against the previous run.
+ * Forwarding cases (lib/cases/forwarding-figures.ts ThroughputEntry):
+ * details.throughput = [{ frameSize (bytes or 'imix'), durationS, ndrPps, pdrPps, node?, load?,
+ * latency?: { where, summary } }]; ndrPps/pdrPps are null when no verification confirmed them.
+ * NFVbench gates on exactly these throughput figures against the previous run.
  */
 export function extractForwardingFigures(result: CaseResult): Extraction {
   const figures: RegressionFigure[] = [];
@@ -114,7 +115,7 @@ export function extractForwardingFigures(result: CaseResult): Extraction {
   if (trials === undefined) return { figures, notes: [`${result.caseName}: details.throughput is absent; nothing to compare`] };
   if (!Array.isArray(trials)) return { figures, notes: [`${result.caseName}: details.throughput is not a list; skipped`] };
   trials.forEach((t: unknown, i) => {
-    if (!isObject(t) || typeof t.frameSize !== 'number' || typeof t.durationS !== 'number') {
+    if (!isObject(t) || (typeof t.frameSize !== 'number' && t.frameSize !== 'imix') || typeof t.durationS !== 'number') {
       notes.push(`${result.caseName}: details.throughput[${i}] lacks frameSize or durationS; skipped`);
       return;
     }

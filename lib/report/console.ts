@@ -2,6 +2,7 @@
 // testcase as each case ends, and a verdict table at the end.
 import type { CaseResult, RunResult, Status } from '../results/model.ts';
 import type { Reporter } from './reporter.ts';
+import { formatComparisonTable } from './comparison.ts';
 
 const MARK: Record<Status, string> = { pass: 'PASS ', fail: 'FAIL ', error: 'ERROR', skip: 'SKIP ' };
 
@@ -33,6 +34,11 @@ export function createConsoleReporter(runDir: string, write: (text: string) => v
     name: 'console',
     onBegin: (run) => write(`run ${run.runId}: ${run.options.selection} on pod ${run.pod.name}${run.pod.lab ? ' (lab)' : ''}\n`),
     onCaseEnd: (result) => write(`${formatCaseLines(result).join('\n')}\n`),
-    onEnd: (run) => write(`${formatRunSummary(run, runDir).join('\n')}\n`),
+    onEnd: (run) => {
+      // The three forwarding paths side by side: what each virtualised path costs.
+      const comparison = run.comparison;
+      if (comparison) write(`\n${formatComparisonTable(comparison)}\n`);
+      write(`${formatRunSummary(run, runDir).join('\n')}\n`);
+    },
   };
 }

@@ -1,4 +1,5 @@
 import type { RegressionReport } from '../regression/evaluate.ts';
+import type { ForwardingComparison } from '../report/comparison.ts';
 
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
@@ -105,8 +106,8 @@ export interface RunResult {
   /** Tool versions per node, e.g. `{ guest: { cyclictest: '2.40' } }`. */
   tools: Record<string, Record<string, string>>;
   cases: CaseResult[];
-  /** Cross-case views, e.g. the forwarding comparison table. */
-  comparison?: unknown;
+  /** The forwarding cases side by side against bare metal, when any ran. */
+  comparison?: ForwardingComparison;
   /** The regression verdict against a baseline run, when --baseline was given. */
   regression?: RegressionReport;
   notes: string[];

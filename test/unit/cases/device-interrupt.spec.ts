@@ -1,3 +1,4 @@
+import { listCaseMetrics } from '../../../lib/cases/metrics.ts';
 import { expect } from 'chai';
 import type { Pod } from '../../../lib/config/pod-model.ts';
 import { ConfigError } from '../../../lib/errors.ts';
@@ -192,7 +193,7 @@ describe('cases/device-interrupt limits in the shipped profiles', () => {
   };
   for (const [name, limits] of Object.entries(expected)) {
     it(`${name}: device_interrupt limits load, name only metrics the case reports, and are as documented`, () => {
-      const profile = loadThresholds(name, { knownMetrics: { timer: [...LATENCY_METRICS], device_interrupt: DEVICE_INTERRUPT_METRICS } });
+      const profile = loadThresholds(name, { knownMetrics: listCaseMetrics() });
       expect(profile.limitsFor('device_interrupt').map((l) => [l.metric, l.max, l.unit, l.action])).to.deep.equal(limits);
     });
   }

@@ -45,6 +45,12 @@ describe('regression/figures', () => {
     ]);
     expect(extractForwardingFigures({ ...fwd, details: {} }).notes[0]).to.include('details.throughput is absent');
     expect(extractForwardingFigures({ ...fwd, details: { throughput: [{ frameSize: 64 }] } }).notes[0]).to.include('lacks frameSize or durationS');
+    expect(extractForwardingFigures({ ...fwd, details: { throughput: [{ frameSize: 'jumbo', durationS: 5 }] } }).notes[0]).to.include('lacks frameSize or durationS');
+    const imix = extractForwardingFigures({ ...fwd, details: { throughput: [{ frameSize: 'imix', durationS: 5, ndrPps: 1000, pdrPps: null }] } });
+    expect(imix.figures.map((f) => [f.id, f.value, f.context.frameSize])).to.deep.equal([
+      ['ovs_dpdk_forwarding pod imix B frames ndr', 1000, 'imix'],
+      ['ovs_dpdk_forwarding pod imix B frames pdr', null, 'imix'],
+    ]);
   });
 
   it('registers every case of the catalogue that has figures to gate', () => {

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { ConfigError, MeasurementError } from '../../../../lib/errors.ts';
-import { PktgenGenerator, type PacketReceiver, type ReceiverReport } from '../../../../lib/tools/pktgen/driver.ts';
+import { PktgenGenerator, type PacketReceiver, type ReceiverReport } from '../../../../lib/traffic/drivers/pktgen.ts';
 import type { TrialParams } from '../../../../lib/traffic/generator.ts';
-import { FakeSession, makeTgenNode, type FakeCall } from '../../traffic/fake-session.ts';
+import { FakeSession, makeTgenNode, type FakeCall } from '../fake-session.ts';
 
 const FIXTURES = new URL('../../../fixtures/pktgen/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -42,7 +42,7 @@ function receiver(out: ReceiverReport = report): PacketReceiver & { asked: Array
 
 const ops = (calls: FakeCall[]) => calls.map((c) => `${c.op}${'name' in c ? ` ${c.name.replace(/-\d+-\d+$/, '')}` : ''}`);
 
-describe('tools/pktgen PktgenGenerator', () => {
+describe('traffic/drivers/pktgen PktgenGenerator', () => {
   it('starts the receiver, then pktgen, and joins pktgen TX with the receiver RX', async () => {
     const session = new FakeSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput, runningPolls: 1 } });
     const rx = receiver();

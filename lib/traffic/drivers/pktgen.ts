@@ -11,11 +11,11 @@
 import { ConfigError, MeasurementError, type ConfigIssue } from '../../errors.ts';
 import { timeoutFor } from '../../remote/timeouts.ts';
 import type { DetachedProcess, NodeSession, RemoteCommand } from '../../remote/types.ts';
-import type { CalibrationParams, CalibrationResult, StreamDirection, TrafficGenerator, TrialLatency, TrialParams, TrialResult } from '../../traffic/generator.ts';
-import { nextTrialProcessName, runDetachedTrial } from '../../traffic/remote-run.ts';
-import { buildTrialResult, resolveTrial, type DirectionMeasurement, type ResolvedTrial } from '../../traffic/trial.ts';
-import { buildPktgenScript, deviceFileOf, type PktgenDevice } from './command.ts';
-import { parsePktgenScriptOutput } from './parse.ts';
+import type { CalibrationParams, CalibrationResult, StreamDirection, TrafficGenerator, TrialLatency, TrialParams, TrialResult } from '../generator.ts';
+import { nextTrialProcessName, runDetachedTrial } from '../remote-run.ts';
+import { buildTrialResult, resolveTrial, type DirectionMeasurement, type ResolvedTrial } from '../trial.ts';
+import { buildPktgenScript, deviceFileOf, type PktgenDevice } from '../../tools/pktgen/command.ts';
+import { parsePktgenScriptOutput } from '../../tools/pktgen/parse.ts';
 
 /** What the receiver tells about one direction's pktgen stream. */
 export interface ReceiverReport {

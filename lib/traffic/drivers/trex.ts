@@ -6,11 +6,11 @@
 import { readFile } from 'node:fs/promises';
 import { MeasurementError, ToolOutputParseError } from '../../errors.ts';
 import type { NodeSession } from '../../remote/types.ts';
-import type { CalibrationParams, CalibrationResult, TrafficGenerator, TrialParams, TrialResult } from '../../traffic/generator.ts';
-import { runDetachedTrial } from '../../traffic/remote-run.ts';
-import { resolveTrial, type ResolvedTrial } from '../../traffic/trial.ts';
-import { parseTrexTrial } from './parse.ts';
-import { buildTrexTrialCommand, buildTrexTrialSpec, type TrexSpecOptions } from './spec.ts';
+import type { CalibrationParams, CalibrationResult, TrafficGenerator, TrialParams, TrialResult } from '../generator.ts';
+import { runDetachedTrial } from '../remote-run.ts';
+import { resolveTrial, type ResolvedTrial } from '../trial.ts';
+import { parseTrexTrial } from '../../tools/trex/parse.ts';
+import { buildTrexTrialCommand, buildTrexTrialSpec, type TrexSpecOptions } from '../../tools/trex/spec.ts';
 
 const SCRIPT_URL = new URL('../../agents/trex/kfn-trex-trial.py', import.meta.url);
 const SCRIPT_NAME = 'kfn-trex-trial.py';

@@ -2,9 +2,9 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { MeasurementError, ToolOutputParseError } from '../../../../lib/errors.ts';
 import type { RemoteCommand } from '../../../../lib/remote/types.ts';
-import { TrexGenerator } from '../../../../lib/tools/trex/driver.ts';
+import { TrexGenerator } from '../../../../lib/traffic/drivers/trex.ts';
 import type { TrialParams } from '../../../../lib/traffic/generator.ts';
-import { FakeSession, makeTgenNode, type FakeCall } from '../../traffic/fake-session.ts';
+import { FakeSession, makeTgenNode, type FakeCall } from '../fake-session.ts';
 
 const FIXTURES = new URL('../../../fixtures/trex/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
@@ -15,7 +15,7 @@ const NODE = makeTgenNode([
 const params: TrialParams = { frameSize: 64, rate: { pps: 1_000_000 }, durationS: 10, flows: 4, direction: 'bidirectional', ports: { tx: 'p0', rx: 'p1' } };
 const starts = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, { op: 'start' }> => c.op === 'start');
 
-describe('tools/trex TrexGenerator', () => {
+describe('traffic/drivers/trex TrexGenerator', () => {
   it('uploads the script once, runs it detached per trial and parses its document', async () => {
     const session = new FakeSession(NODE, { 'trex-trial': { stdout: fixture('trial-bidir-64.json'), runningPolls: 2 } });
     const gen = new TrexGenerator({ session, scriptText: '# script', pollMs: 1, apiPaths: ['/opt/trex/api'] });
