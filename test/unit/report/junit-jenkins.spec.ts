@@ -161,15 +161,14 @@ describe('report/junit as Jenkins reads it', () => {
         .map((l) => l.replace(/^.*Schemas validity error : /, ''));
     };
 
-    // Two constructs junit.ts writes are outside this XSD; they are reported to the lead rather
-    // than changed here. The test fails if a new kind of violation appears or if these go away.
-    const KNOWN = [
-      "Element 'testsuites', attribute 'skipped': The attribute 'skipped' is not allowed.",
-      "Element 'properties': This element is not expected.",
-    ];
+    // One construct is outside this XSD on purpose: <properties> inside <testcase>, which
+    // carry each assertion's figures and a preflight check's severity=advisory (issue 7 asks
+    // for that property); Jenkins' JUnit plugin does not validate against a schema and passes
+    // over elements it does not use. The test fails if any other violation appears.
+    const KNOWN = ["Element 'properties': This element is not expected."];
 
     for (const name of RUN_FIXTURES) {
-      it(`${name}: only the two known violations, and valid once they are removed`, () => {
+      it(`${name}: only the known violation, and valid once it is removed`, () => {
         const xml = buildJunitXml(loadRunFixture(name));
         const errors = validate(xml, `${name}.xml`);
         expect([...new Set(errors)].sort()).to.deep.equal([...KNOWN].sort());
@@ -184,9 +183,9 @@ describe('report/junit as Jenkins reads it', () => {
   });
 });
 
-/** Removes what junit-report-builder writes outside the XSD: testsuites@skipped and testcase <properties>. */
+/** Removes the one construct outside the XSD: testcase <properties>. */
 function withoutKnownViolations(xml: string): string {
-  return xml.replace(/(<testsuites[^>]*?) skipped="\d+"/, '$1').replace(/(<testcase\b[^>]*>)\s*<properties>[\s\S]*?<\/properties>/g, '$1');
+  return xml.replace(/(<testcase\b[^>]*>)\s*<properties>[\s\S]*?<\/properties>/g, '$1');
 }
 
 function longOutputRun(): RunResult {
