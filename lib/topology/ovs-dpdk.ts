@@ -1,0 +1,347 @@
+// OVS-DPDK PVP: generator → host port → OVS-DPDK → vhost-user → VNF (dpdk-testpmd) →
+// vhost-user → OVS-DPDK → host port → generator. The harness uses the pod's OVS or starts its
+// own in a private rundir; either way it only adds a bridge of its own (kfn-br-<tag>) with
+// explicit flows, and every change (hugepages, bindings, link flags, other_config, daemons,
+// bridge, VNF) has its undo registered on ctx.cleanup before it is made.
+import { z } from 'zod';
+import type { DataPort, PodNode } from '../config/pod-model.ts';
+import { MeasurementError, TopologyError } from '../errors.ts';
+import type { CaseContext } from '../harness/case-context.ts';
+import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
+import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
+import { ensureTool } from '../provision/ensure-tool.ts';
+import type { DetachedOutcome, DetachedProcess, NodeSession } from '../remote/types.ts';
+import * as ovs from '../tools/ovs/command.ts';
+import { findFlowByInPort, parseDumpFlows, type FlowStat } from '../tools/ovs/flows.ts';
+import { parsePmdRxqShow, parsePmdStatsShow } from '../tools/ovs/pmd.ts';
+import { describePvpPath, findPortProblem, planPvp, summarizePortDrops, type PvpPlan } from '../tools/ovs/pvp-plan.ts';
+import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctlRecords } from '../tools/ovs/value.ts';
+import { parseOvsVersion } from '../tools/ovs/version.ts';
+import { buildVirtioUserVnfCommand } from '../tools/ovs/vnf.ts';
+import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand } from '../tools/testpmd/command.ts';
+import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
+import { bindPciDevices, reserveHugepages } from './hugepages.ts';
+import type { ForwardingPath } from './types.ts';
+import { applyWithUndo, runScript, saveLinkStates } from './undo.ts';
+
+const cpu = z.number().int().min(0).max(1023);
+const pci = z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/, 'expected a PCI address like 0000:00:05.0');
+const hugepages = z
+  .strictObject({ size_kb: z.number().int().positive().default(2048), pages: z.number().int().positive().default(1024), mount: z.string().startsWith('/').default('/dev/hugepages') })
+  .default({ size_kb: 2048, pages: 1024, mount: '/dev/hugepages' });
+
+/** The OVS-DPDK case's own keys in run.args, beside the shared forwarding ones. */
+export const ovsDpdkArgsShape = {
+  forward_mode: z.enum(['io', 'macswap']).default('io'),
+  /** own: a private ovsdb-server and ovs-vswitchd in the run's folder; existing: the pod's OVS. */
+  ovs: z.enum(['own', 'existing']).default('own'),
+  host_node: z.string().min(1).optional(),
+  /** The host's two physical ports by pod.yaml name; default the first two cabled to the generator. */
+  host_ports: z.array(z.string().min(1)).length(2).optional(),
+  ovs_options: z
+    .strictObject({
+      vswitchd: z.string().startsWith('/').default(ovs.DEFAULT_VSWITCHD_DPDK),
+      socket_mem_mb: z.number().int().min(64).default(512),
+      /** PMD CPUs; default the host's rt_cpus. */
+      pmd_cpus: z.array(cpu).min(1).optional(),
+      /** DPDK lcore CPUs; default the host's housekeeping_cpus. */
+      lcore_cpus: z.array(cpu).min(1).optional(),
+      /** On an existing OVS, also set pmd-cpu-mask (saved and restored); never otherwise. */
+      set_pmd_cpu_mask: z.boolean().default(false),
+      hugepages,
+      /** Driver for PCI host ports. */
+      driver: z.string().min(1).default('vfio-pci'),
+    })
+    .default({ vswitchd: ovs.DEFAULT_VSWITCHD_DPDK, socket_mem_mb: 512, set_pmd_cpu_mask: false, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
+  vnf: z
+    .strictObject({
+      /** The VNF's node; default the pod's first guest. */
+      node: z.string().min(1).optional(),
+      /** Real pod: the guest's two virtio-net devices (PCI addresses inside the guest). */
+      pci: z.array(pci).length(2).optional(),
+      /** Real pod: the vhost-user sockets the guest's QEMU serves, in the same order. */
+      vhost_sockets: z.array(z.string().startsWith('/')).length(2).optional(),
+      main_cpu: cpu.optional(),
+      forwarding_cpus: z.array(cpu).min(1).optional(),
+      socket_mem_mb: z.number().int().min(64).default(256),
+      mbufs: z.number().int().min(1025).default(8192),
+      stats_period_s: z.number().int().min(1).max(3600).default(5),
+      hugepages,
+      driver: z.string().min(1).default('vfio-pci'),
+    })
+    .default({ socket_mem_mb: 256, mbufs: 8192, stats_period_s: 5, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
+};
+
+const shapeSchema = z.strictObject(ovsDpdkArgsShape);
+export type OvsDpdkArgs = z.output<typeof shapeSchema>;
+
+const OVS_TOOL = { binary: 'ovs-vsctl', packages: { apt: 'openvswitch-switch-dpdk', dnf: 'openvswitch', yum: 'openvswitch' } } as const;
+
+// The OVS node: named in the args, else the pod's first host.
+export function findOvsHost(ctx: Pick<CaseContext, 'pod' | 'nodes'>, args: Pick<OvsDpdkArgs, 'host_node'>): PodNode | undefined {
+  return args.host_node ? ctx.pod.nodes.find((n) => n.name === args.host_node) : ctx.nodes('host')[0];
+}
+
+// One PVP topology per case run; it keeps what teardown and the path check need.
+export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
+  let plan: PvpPlan | undefined;
+  let host: NodeSession | undefined;
+  let vnf: VnfRun | undefined;
+  let tgenPorts: { tx: string; rx: string } | undefined;
+  let counts: ForwarderCounts | undefined;
+
+  return {
+    name: 'ovs-dpdk',
+    async setup(ctx: CaseContext): Promise<ForwardingPath> {
+      const tgen = ctx.nodes('tgen')[0];
+      const hostNode = findOvsHost(ctx, args);
+      const vnfNode = args.vnf.node ? ctx.pod.nodes.find((n) => n.name === args.vnf.node) : ctx.nodes('guest')[0];
+      if (!tgen || !hostNode || !vnfNode) throw new TopologyError(`OVS-DPDK PVP needs a tgen, a host and a guest (VNF) node; pod ${ctx.pod.name} lacks ${[!tgen && 'tgen', !hostNode && 'host', !vnfNode && 'guest'].filter(Boolean).join(', ')}`);
+      const virtioUser = !args.vnf.pci;
+      if (!ctx.pod.lab && (virtioUser || !args.vnf.vhost_sockets)) {
+        throw new TopologyError('on a real pod the VNF runs in the guest: name its virtio-net devices (vnf.pci) and the vhost-user sockets its QEMU serves (vnf.vhost_sockets) in run.args');
+      }
+      const ports = resolveDevicePorts({ pod: ctx.pod, device: hostNode, tgen, ...(args.host_ports ? { devicePorts: args.host_ports } : {}) });
+      tgenPorts = ports.tgen;
+      host = await ctx.session(hostNode);
+      const o = args.ovs_options;
+      plan = planPvp({
+        runId: ctx.runId,
+        ovs: args.ovs,
+        rundir: `${host.runDir}/ovs`,
+        physical: ports.device.map((p) => physicalInput(p, ctx.pod.lab)) as [ReturnType<typeof physicalInput>, ReturnType<typeof physicalInput>],
+        ...(args.vnf.vhost_sockets ? { vhostSockets: args.vnf.vhost_sockets as [string, string] } : {}),
+        pmdCpus: o.pmd_cpus ?? hostNode.rtCpus,
+        lcoreCpus: o.lcore_cpus ?? hostNode.housekeepingCpus,
+        socketMemMb: o.socket_mem_mb,
+        setPmdMaskOnExisting: o.set_pmd_cpu_mask,
+        noPci: ctx.pod.lab,
+      });
+      await ensureTool(host, OVS_TOOL);
+      if (plan.pciToBind.length > 0) {
+        await saveLinkStates(ctx, host, ports.device.flatMap((p) => (p.interface ? [p.interface] : [])), { onlyExisting: true });
+        await bindPciDevices(ctx, host, plan.pciToBind, o.driver);
+      } else {
+        // DPDK's af_packet driver turns PROMISC on and leaves it on.
+        await saveLinkStates(ctx, host, ports.device.map((p) => p.interface!));
+      }
+      if (plan.layout) {
+        await reserveHugepages(ctx, host, { sizeKb: o.hugepages.size_kb, pages: o.hugepages.pages, mountPoint: o.hugepages.mount });
+        await startPrivateOvs(ctx, host, plan, o.vswitchd);
+      } else await prepareExistingOvs(ctx, host, plan);
+      const version = await run(host, ovs.buildAppctl(plan.instance, ['version']), 'read the OVS version');
+      ctx.recordToolVersion(hostNode.name, 'ovs-vswitchd', ctx.dryRun ? 'dry-run' : parseOvsVersion(version).version);
+      await addBridge(ctx, host, plan);
+      vnf = await startPvpVnf(ctx, { vnfNode, plan, args, virtioUser });
+      await waitForVhostPorts(ctx, host, plan);
+      await run(host, ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-stats-clear']), 'clear PMD statistics');
+      const mode = `${args.forward_mode}${virtioUser ? ', virtio_user' : ''}`;
+      return {
+        topology: 'ovs-dpdk',
+        tgen,
+        ports: ports.tgen,
+        description: describePvpPath({ tgenPorts: [ports.tgen.tx, ports.tgen.rx], hostPorts: [ports.device[0].name, ports.device[1].name], vnf: vnfNode.name, mode }),
+        nodes: hostNode === vnfNode ? [hostNode] : [hostNode, vnfNode],
+      };
+    },
+
+    async collectEvidence(ctx: CaseContext): Promise<void> {
+      if (!plan || !host || !tgenPorts) return;
+      const flows = await collectOvsEvidence(ctx, host, plan);
+      if (vnf) await stopVnfWithStats(ctx, vnf);
+      const fromVnf = (ofport: number) => findFlowByInPort(flows, ofport, ovs.KFN_FLOW_COOKIE)?.packets;
+      const towardTx = fromVnf(plan.ofports.vhost0);
+      const towardRx = fromVnf(plan.ofports.vhost1);
+      if (towardTx === undefined || towardRx === undefined) throw new MeasurementError(`the PVP flows from the vhost-user ports are missing from ${plan.names.bridge}; the path was changed during the case`);
+      counts = { txTowardTgenPort: { [tgenPorts.tx]: towardTx, [tgenPorts.rx]: towardRx }, source: 'OVS flow counters of the frames coming back from the VNF' };
+    },
+
+    forwarderCounts: () => counts,
+  };
+}
+
+function physicalInput(port: DataPort, lab: boolean): { name: string; pci?: string; iface?: string } {
+  // On the lab the ports are veths: af_packet over their interfaces, whatever pod.yaml says.
+  return { name: port.name, ...(port.pci && !lab ? { pci: port.pci } : {}), ...(port.interface ? { iface: port.interface } : {}) };
+}
+
+async function run(session: NodeSession, argv: string[], label: string, timeoutMs = 60_000): Promise<string> {
+  const r = await session.exec(argv, { reject: false, label, timeoutMs });
+  if (r.failed) throw new TopologyError(`${label} on ${session.node.name} failed (${argv.join(' ')}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ') || `exit code ${r.exitCode}`}`);
+  return r.stdout;
+}
+
+// ovsdb-server and ovs-vswitchd in the run's folder; their stop is registered before either starts.
+async function startPrivateOvs(ctx: CaseContext, host: NodeSession, plan: PvpPlan, vswitchd: string): Promise<void> {
+  const layout = plan.layout!;
+  const check = await host.exec(['test', '-x', vswitchd], { reject: false, label: 'check ovs-vswitchd' });
+  if (check.failed && !ctx.dryRun) throw new TopologyError(`${vswitchd} is not an executable on ${host.node.name}: install openvswitch-switch-dpdk or set ovs_options.vswitchd`);
+  await applyWithUndo(ctx, {
+    label: `private OVS in ${layout.rundir} on ${host.node.name}`,
+    apply: async () => {
+      await run(host, ['mkdir', '-p', layout.rundir], 'create the OVS rundir');
+      await run(host, ovs.buildOvsdbCreate(layout), 'create the OVS database');
+      await run(host, ovs.buildOvsdbServerStart(layout), 'start ovsdb-server');
+      await run(host, ovs.buildVsctl(plan.instance, ['init'], { noWait: true }), 'initialise the OVS database');
+      await run(host, ovs.buildSetOtherConfig(plan.instance, plan.otherConfig, { noWait: true }), 'set the DPDK options');
+      await run(host, ovs.buildVswitchdStart(layout, vswitchd), 'start ovs-vswitchd', 180_000);
+      const init = await run(host, ovs.buildVsctl(plan.instance, ['get', 'Open_vSwitch', '.', 'dpdk_initialized']), 'check DPDK in OVS');
+      if (!ctx.dryRun && parseOvsdbAtom(init) !== 'true') throw new TopologyError(`ovs-vswitchd on ${host.node.name} did not initialise DPDK (see ${layout.vswitchdLog})`);
+    },
+    undo: async () => void (await runScript(host, ovs.buildPrivateOvsStopScript(layout, plan.dpdkFilePrefix), 'stop the private OVS')),
+  });
+}
+
+// The pod's OVS must speak DPDK; only the keys the harness sets are saved and restored.
+async function prepareExistingOvs(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<void> {
+  const got = await run(host, ovs.buildVsctl(plan.instance, ['get', 'Open_vSwitch', '.', 'dpdk_initialized', 'iface_types']), 'read the pod OVS');
+  if (ctx.dryRun) return;
+  const cols = parseVsctlGet(got, ['dpdk_initialized', 'iface_types']);
+  if (parseOvsdbAtom(cols.dpdk_initialized!) !== 'true' || !parseOvsdbSet(cols.iface_types!).includes('dpdkvhostuserclient')) {
+    throw new TopologyError(`the OVS on ${host.node.name} has no DPDK datapath (dpdk_initialized ${cols.dpdk_initialized}); use ovs: own or enable dpdk-init`);
+  }
+  const keys = Object.keys(plan.otherConfig);
+  if (keys.length === 0) return;
+  const found = parseOvsdbMap(await run(host, ovs.buildGetOtherConfig(plan.instance), 'read other_config'));
+  const restore = ovs.planOtherConfigRestore(found, keys);
+  await applyWithUndo(ctx, {
+    label: `other_config ${keys.join(', ')} of the OVS on ${host.node.name}`,
+    apply: async () => void (await run(host, ovs.buildSetOtherConfig(plan.instance, plan.otherConfig), 'set other_config')),
+    undo: async () => {
+      if (Object.keys(restore.set).length > 0) await run(host, ovs.buildSetOtherConfig(plan.instance, restore.set), 'restore other_config');
+      if (restore.remove.length > 0) await run(host, ovs.buildRemoveOtherConfig(plan.instance, restore.remove), 'restore other_config');
+    },
+  });
+}
+
+// Our own bridge only: a bridge of that name already there is someone else's and stops the case.
+async function addBridge(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<void> {
+  const { bridge } = plan.names;
+  const exists = await host.exec(ovs.buildVsctl(plan.instance, ['br-exists', bridge]), { reject: false, label: 'check the bridge name' });
+  if (exists.exitCode === 0 && !ctx.dryRun) throw new TopologyError(`a bridge ${bridge} already exists in the OVS on ${host.node.name}; it is not this run's, so it is left alone`);
+  await applyWithUndo(ctx, {
+    label: `bridge ${bridge} on ${host.node.name}`,
+    apply: async () => {
+      await run(host, ovs.buildAddBridge(plan.instance, { bridge, runId: ctx.runId }), `add bridge ${bridge}`);
+      for (const port of plan.ports) await run(host, ovs.buildAddPort(plan.instance, bridge, port), `add port ${port.name}`);
+      const listing = await run(host, ovs.buildVsctl(plan.instance, ['--columns=name,ofport,error', 'list', 'Interface', ...plan.ports.map((p) => p.name)]), 'read the ports');
+      const problem = ctx.dryRun ? null : findPortProblem(plan, parseVsctlRecords(listing));
+      if (problem) throw new TopologyError(problem);
+      await run(host, ovs.buildOfctl(plan.instance, 'del-flows', bridge), 'clear the flows');
+      for (const flow of plan.flows) await run(host, ovs.buildOfctl(plan.instance, 'add-flow', bridge, [flow]), 'add a flow');
+      const dumped = await run(host, ovs.buildOfctl(plan.instance, 'dump-flows', bridge), 'read the flows');
+      const ours = ctx.dryRun ? plan.flows.length : parseDumpFlows(dumped).filter((f) => f.cookie === ovs.KFN_FLOW_COOKIE).length;
+      if (ours !== plan.flows.length) throw new TopologyError(`${bridge} holds ${ours} of the ${plan.flows.length} PVP flows after adding them`);
+    },
+    undo: async () => void (await run(host, ovs.buildDeleteBridge(plan.instance, bridge), `delete bridge ${bridge}`)),
+  });
+}
+
+// testpmd as the VNF: virtio_user on the lab (it serves the vhost sockets), the guest's devices on a pod.
+async function startPvpVnf(ctx: CaseContext, a: { vnfNode: PodNode; plan: PvpPlan; args: OvsDpdkArgs; virtioUser: boolean }): Promise<VnfRun> {
+  const v = a.args.vnf;
+  const session = await ctx.session(a.vnfNode);
+  const binary = await ensureTool(session, TESTPMD_TOOL_SPEC);
+  const mainLcore = v.main_cpu ?? a.vnfNode.housekeepingCpus[0];
+  const forwardingLcores = v.forwarding_cpus ?? a.vnfNode.rtCpus.slice(0, 1);
+  if (mainLcore === undefined || forwardingLcores.length === 0) throw new TopologyError(`the VNF on ${a.vnfNode.name} needs a main lcore (housekeeping_cpus or vnf.main_cpu) and a forwarding lcore (rt_cpus or vnf.forwarding_cpus)`);
+  await reserveHugepages(ctx, session, { sizeKb: v.hugepages.size_kb, pages: v.hugepages.pages, mountPoint: v.hugepages.mount });
+  const common = { binary, forwardMode: a.args.forward_mode, mainLcore, forwardingLcores, filePrefix: buildFilePrefix(ctx.runId, 'pvp-vnf'), statsPeriodS: v.stats_period_s, totalNumMbufs: v.mbufs };
+  let command;
+  if (a.virtioUser) command = buildVirtioUserVnfCommand({ ...common, sockets: a.plan.vhostSockets, memoryMb: v.socket_mem_mb });
+  else {
+    const addresses = v.pci!.map((p) => p.toLowerCase());
+    await bindPciDevices(ctx, session, addresses, v.driver);
+    command = buildTestpmdCommand({ ...common, ports: addresses.map((address) => ({ kind: 'pci' as const, address })), memory: { kind: 'hugepages', socketMemMb: [v.socket_mem_mb] } });
+  }
+  return startVnf(ctx, session, command);
+}
+
+// The VNF is up only once OVS sees both vhost-user ports connected.
+async function waitForVhostPorts(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<void> {
+  const names = plan.ports.filter((p) => p.kind === 'vhostuserclient').map((p) => p.name);
+  const deadline = Date.now() + 30_000;
+  let states: string[] = [];
+  for (;;) {
+    const out = await run(host, ovs.buildVsctl(plan.instance, ['--columns=link_state', 'list', 'Interface', ...names]), 'read the vhost-user ports');
+    if (ctx.dryRun) return;
+    states = parseVsctlRecords(out).map((r) => r.link_state ?? '');
+    if (states.length === names.length && states.every((s) => s === 'up')) return;
+    if (Date.now() > deadline || ctx.signal.aborted) break;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new TopologyError(`the vhost-user ports ${names.join(', ')} did not come up within 30 s (link_state ${states.join(', ') || 'unknown'}): the VNF did not connect to OVS`);
+}
+
+// PMD statistics, flows and port counters after the measurement, as raw outputs and details.
+async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<FlowStat[]> {
+  const read = async (argv: string[], file: string, label: string) => {
+    const out = await run(host, argv, label);
+    await ctx.writeRaw(`ovs/${file}`, out);
+    return out;
+  };
+  const pmdStats = parsePmdStatsShow(await read(ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-stats-show']), 'pmd-stats-show.txt', 'read PMD statistics'));
+  const pmdRxq = parsePmdRxqShow(await read(ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-rxq-show']), 'pmd-rxq-show.txt', 'read PMD rx queues'));
+  const flows = parseDumpFlows(await read(ovs.buildOfctl(plan.instance, 'dump-flows', plan.names.bridge), 'dump-flows.txt', 'read the flows'));
+  const ifaces = parseVsctlRecords(await read(ovs.buildVsctl(plan.instance, ['--columns=name,ofport,statistics', 'list', 'Interface', ...plan.ports.map((p) => p.name)]), 'interfaces.txt', 'read the port counters'));
+  ctx.recordDetails('ovs', {
+    mode: plan.layout ? 'own' : 'existing',
+    bridge: plan.names.bridge,
+    otherConfig: plan.otherConfig,
+    flows: flows.map((f) => ({ match: f.match, actions: f.actions, packets: f.packets, bytes: f.bytes })),
+    pmd: pmdStats.map((t) => ({ thread: t.thread, coreId: t.coreId, packetsReceived: t.packetsReceived, processingPercent: t.processingPercent })),
+    rxq: pmdRxq,
+    portDrops: summarizePortDrops(ifaces),
+  });
+  return flows;
+}
+
+/** A VNF testpmd this case started; shared with the SR-IOV topology. */
+export interface VnfRun {
+  session: NodeSession;
+  command: TestpmdCommand;
+  process?: DetachedProcess;
+  outcome?: DetachedOutcome;
+}
+
+// Stopped once with SIGINT, which makes testpmd print its statistics; later calls reuse them.
+async function stopVnf(v: VnfRun): Promise<DetachedOutcome | undefined> {
+  if (v.process && !v.outcome) v.outcome = await v.session.stopDetached(v.process, { signal: 'INT', graceMs: 10_000 });
+  return v.outcome;
+}
+
+// Registers the stop and the runtime folder's removal, starts testpmd and waits until it forwards.
+// The detached name carries the case: on the lab every node shares one run folder.
+export async function startVnf(ctx: CaseContext, session: NodeSession, command: TestpmdCommand): Promise<VnfRun> {
+  const v: VnfRun = { session, command };
+  const node = session.node.name;
+  ctx.cleanup.push(`remove ${command.runtimeDir} on ${node}`, async () => void (await runScript(session, `rm -rf ${command.runtimeDir}`, `remove ${command.runtimeDir}`)));
+  ctx.cleanup.push(`stop the VNF (dpdk-testpmd) on ${node}`, async () => void (await stopVnf(v)));
+  v.process = await session.startDetached({ name: `${ctx.caseName}-vnf-testpmd`, command: command.argv, label: 'VNF dpdk-testpmd' });
+  const ready = await session.exec({ script: buildTestpmdReadyScript(v.process, 30) }, { reject: false, timeoutMs: 45_000, label: 'wait for the VNF to forward' });
+  if (!ctx.dryRun && !ready.stdout.startsWith('kfn-testpmd-ready')) {
+    const out = (await stopVnf(v))!;
+    await ctx.writeRaw(`${node}/vnf-testpmd.stdout`, out.stdout);
+    await ctx.writeRaw(`${node}/vnf-testpmd.stderr`, out.stderr);
+    const why = (out.stderr.trim() || ready.stdout.trim()).split('\n').slice(-3).join(' | ') || 'no output';
+    throw new TopologyError(`the VNF (dpdk-testpmd) on ${node} did not start forwarding within 30 s: ${why}; command: ${command.command}`);
+  }
+  const stderr = await session.exec(['cat', v.process.stderrPath], { reject: false, label: 'testpmd version', privileged: false });
+  ctx.recordToolVersion(node, 'dpdk-testpmd', parseTestpmdVersion(stderr.stdout) ?? (ctx.dryRun ? 'dry-run' : 'unknown'));
+  return v;
+}
+
+// The VNF's own counters as evidence; a VNF that died during the case voids the figures.
+export async function stopVnfWithStats(ctx: CaseContext, v: VnfRun): Promise<TestpmdStats | undefined> {
+  if (!v.process) return undefined;
+  const node = v.session.node.name;
+  const wasRunning = !v.outcome && (await v.session.isRunning(v.process));
+  const out = await stopVnf(v);
+  if (!out) return undefined;
+  await ctx.writeRaw(`${node}/vnf-testpmd.stdout`, out.stdout);
+  await ctx.writeRaw(`${node}/vnf-testpmd.stderr`, out.stderr);
+  const stats = parseTestpmdStats(out.stdout, { source: `VNF dpdk-testpmd on ${node}`, expectedPorts: 2 });
+  ctx.recordDetails('forwarder', { kind: 'testpmd', role: 'VNF', node, command: v.command.command, forwardMode: stats.forwardMode, ports: stats.ports, accumulated: stats.accumulated });
+  if (!wasRunning || stats.quitAtOnce) throw new MeasurementError(`the VNF (dpdk-testpmd) on ${node} had stopped before the end of the case (exit code ${out.exitCode ?? 'none'}); trials after that did not go through it`);
+  return stats;
+}
