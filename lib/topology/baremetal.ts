@@ -186,7 +186,8 @@ async function startTestpmd(ctx: CaseContext, tp: TestpmdRun, args: BaremetalArg
   // Stopped with SIGINT on every path; the statistics it prints then are the evidence.
   ctx.cleanup.push(`stop dpdk-testpmd on ${node.name}`, async () => void (await stopTestpmd(tp)));
   tp.command = command.command;
-  const started = await session.startDetached({ name: 'dpdk-testpmd', command: command.argv, label: 'dpdk-testpmd' });
+  // Lab nodes share one run folder, so the process name carries the case to stay unique.
+  const started = await session.startDetached({ name: `${ctx.caseName}-testpmd`, command: command.argv, label: 'dpdk-testpmd' });
   tp.process = started;
   const ready = await session.exec({ script: buildTestpmdReadyScript(started, 30) }, { reject: false, timeoutMs: 45_000, label: 'wait for testpmd to forward' });
   if (!ctx.dryRun && !ready.stdout.startsWith('kfn-testpmd-ready')) {

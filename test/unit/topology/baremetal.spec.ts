@@ -46,7 +46,7 @@ describe('topology/baremetal on the lab pod (testpmd, af_packet)', () => {
     const path = await createBaremetalTopology(args()).setup(ctx);
     expect(path.ports).to.deep.equal({ tx: 't0', rx: 't1' });
     expect(path.description).to.equal('tgen:t0 → host:h0 → testpmd (io, af_packet) → host:h1 → tgen:t1');
-    expect(order.slice(0, 2)).to.deep.equal(['read links', 'start dpdk-testpmd']);
+    expect(order.slice(0, 2)).to.deep.equal(['read links', 'start baremetal_forwarding-testpmd']);
     const start = session.callsOf('start')[0]!;
     expect(start.command).to.include('-l 0,1 --main-lcore 0 --file-prefix=kfn-fwd-20261125-120000-abcd --no-telemetry --no-huge -m 1024 --no-shconf --no-pci');
     expect(start.command).to.include('--vdev=net_af_packet0,iface=h0 --vdev=net_af_packet1,iface=h1 -- --forward-mode=io');
