@@ -40,9 +40,9 @@ async function main(): Promise<number> {
   for (const phase of PHASES.filter((p) => only.length === 0 || only.includes(p.name))) {
     console.log(`\n=== ${phase.name}: ${phase.command.join(' ')}`);
     const [file, ...args] = phase.command as [string, ...string[]];
-    const run = await execa(file, args, { reject: false, all: true, preferLocal: true, stdin: 'ignore' });
+    // Printed as it comes (a lab phase runs for minutes) and kept to read the counts.
+    const run = await execa(file, args, { reject: false, all: true, preferLocal: true, stdin: 'ignore', stdout: ['pipe', 'inherit'], stderr: ['pipe', 'inherit'] });
     const output = String(run.all ?? '');
-    process.stdout.write(`${output}\n`);
     if (phase.name === 'typecheck') {
       if (run.exitCode === 0) passed += 1;
       else failed += 1;
