@@ -1,6 +1,8 @@
 // A NodeSession that runs commands on this machine with execa (scripts through `sh -c`),
-// so that code written against NodeSession (the pod lock) is tested against a real shell
-// without an sshd. Only exec is real; the rest of the interface throws.
+// so that code written against NodeSession (the pod lock, agent provisioning) is tested
+// against a real shell and a real gcc without an sshd. exec and upload are real; the
+// detached-process part of the interface throws.
+import { writeFile } from 'node:fs/promises';
 import { execa } from 'execa';
 import type { PodNode } from '../../lib/config/pod-model.ts';
 import { buildShellCommand } from '../../lib/remote/quote.ts';
@@ -16,10 +18,14 @@ export class LocalSession implements NodeSession {
   readonly runDir: string;
   /** Every command this session ran, as the shell would see it. */
   readonly commands: string[] = [];
+  uploads = 0;
+  readonly #env: NodeJS.ProcessEnv | undefined;
 
-  constructor(node: PodNode, runDir = '/tmp/kfn-local') {
+  /** env replaces the environment of every command, e.g. a PATH without gcc. */
+  constructor(node: PodNode, runDir = '/tmp/kfn-local', options: { env?: NodeJS.ProcessEnv } = {}) {
     this.node = node;
     this.runDir = runDir;
+    this.#env = options.env;
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<RemoteResult> {
@@ -30,7 +36,12 @@ export class LocalSession implements NodeSession {
     const escapedCommand = buildShellCommand(argv);
     this.commands.push(escapedCommand);
     const started = Date.now();
-    const r = await execa(file, args, { reject: false, timeout: options.timeoutMs ?? 60_000, ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }) });
+    const r = await execa(file, args, {
+      reject: false,
+      timeout: options.timeoutMs ?? 60_000,
+      ...(this.#env ? { env: this.#env, extendEnv: false } : {}),
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
+    });
     const result: RemoteResult = {
       node: this.node.name,
       command: isScript ? (command as { script: string }).script : argv.join(' '),
@@ -59,8 +70,10 @@ export class LocalSession implements NodeSession {
   stopDetached(): never {
     throw new Error('LocalSession supports exec only');
   }
-  upload(): never {
-    throw new Error('LocalSession supports exec only');
+  /** Like the SSH upload: the folder must exist already. */
+  async upload(content: Buffer | string, remotePath: string): Promise<void> {
+    this.uploads++;
+    await writeFile(remotePath, content);
   }
   download(): never {
     throw new Error('LocalSession supports exec only');

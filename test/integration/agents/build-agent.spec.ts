@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ProvisionError } from '../../../lib/errors.ts';
 import { ensureAgent } from '../../../lib/provision/build-agent.ts';
-import { LocalSession } from './local-session.ts';
+import { buildLocalNode, LocalSession } from '../../support/local-session.ts';
 
 describe('provision/build-agent on this machine (integration)', function () {
   this.timeout(60_000);
@@ -29,14 +29,14 @@ describe('provision/build-agent on this machine (integration)', function () {
   });
 
   it('builds an agent that includes ../common/ from its own folder, and runs it', async () => {
-    const built = await ensureAgent(new LocalSession(dir), 'kfn-ok', { cacheDirs: [join(dir, 'cache')], agentsDir: join(dir, 'agents') });
+    const built = await ensureAgent(new LocalSession(buildLocalNode('local', 'other'), dir), 'kfn-ok', { cacheDirs: [join(dir, 'cache')], agentsDir: join(dir, 'agents') });
     expect(built.binaryPath).to.match(new RegExp(`/cache/kfn-ok-[0-9a-f]{64}/kfn-ok/kfn-ok$`));
     expect(spawnSync(built.binaryPath).status).to.equal(0);
   });
 
   it('reports a compile error with gcc\'s words and leaves no staging folder behind', async () => {
     const cache = join(dir, 'cache-broken');
-    const error = await ensureAgent(new LocalSession(dir), 'kfn-broken', { cacheDirs: [cache], agentsDir: join(dir, 'agents') }).then(
+    const error = await ensureAgent(new LocalSession(buildLocalNode('local', 'other'), dir), 'kfn-broken', { cacheDirs: [cache], agentsDir: join(dir, 'agents') }).then(
       () => undefined,
       (e: unknown) => e,
     );
@@ -53,7 +53,7 @@ describe('provision/build-agent on this machine (integration)', function () {
       const found = spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim();
       symlinkSync(found, join(bin, tool));
     }
-    const session = new LocalSession(dir, { PATH: bin });
+    const session = new LocalSession(buildLocalNode('local', 'other'), dir, { env: { PATH: bin } });
     const error = await ensureAgent(session, 'kfn-ok', { cacheDirs: [join(dir, 'cache-nogcc')], agentsDir: join(dir, 'agents') }).then(
       () => undefined,
       (e: unknown) => e,

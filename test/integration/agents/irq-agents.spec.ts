@@ -7,7 +7,7 @@ import { chownSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ensureAgent } from '../../../lib/provision/build-agent.ts';
-import { LocalSession } from './local-session.ts';
+import { buildLocalNode, LocalSession } from '../../support/local-session.ts';
 import { buildIrqGenCommand, buildIrqRecvCommand, parseIrqRecvReadyLine, type IrqRecvParams } from '../../../lib/tools/irq-agent/command.ts';
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 
@@ -95,7 +95,7 @@ describe('agents kfn-irqgen and kfn-irqrecv (integration)', function () {
     if (spawnSync('gcc', ['--version']).status !== 0) this.skip();
     dir = mkdtempSync(join(tmpdir(), 'kfn-irq-it-'));
     for (const name of ['kfn-irqgen', 'kfn-irqrecv'] as const) {
-      const session = new LocalSession(dir);
+      const session = new LocalSession(buildLocalNode('local', 'other'), dir);
       const built = await ensureAgent(session, name, { cacheDirs: [`${dir}/cache`] });
       expect(built.cached).to.equal(false);
       expect(session.commands.join('\n')).to.contain(`gcc -Wall -Wextra -Werror -O2 -o ${name} ${name}.c`);
@@ -111,7 +111,7 @@ describe('agents kfn-irqgen and kfn-irqrecv (integration)', function () {
 
   it('reuses the cached build when the sources are unchanged: no upload, no compile, no staging left', async () => {
     const before = statSync(bin.gen).mtimeMs;
-    const session = new LocalSession(dir);
+    const session = new LocalSession(buildLocalNode('local', 'other'), dir);
     const again = await ensureAgent(session, 'kfn-irqgen', { cacheDirs: [`${dir}/cache`] });
     expect(again).to.include({ binaryPath: bin.gen, cached: true });
     expect(session.uploads).to.equal(0);
@@ -124,7 +124,7 @@ describe('agents kfn-irqgen and kfn-irqrecv (integration)', function () {
     const foreign = `${dir}/foreign`;
     mkdirSync(foreign);
     chownSync(foreign, 65534, 65534);
-    const session = new LocalSession(dir);
+    const session = new LocalSession(buildLocalNode('local', 'other'), dir);
     const built = await ensureAgent(session, 'kfn-irqrecv', { cacheDirs: [foreign, `${dir}/fallback-$(id -u)`] });
     expect(built.binaryPath.startsWith(`${dir}/fallback-0/kfn-irqrecv-`)).to.equal(true);
     expect(readdirSync(foreign)).to.deep.equal([]);
