@@ -4,6 +4,7 @@
 import type { CaseContext } from './case-context.ts';
 import type { DetachedOutcome, NodeSession, RemoteCommand } from '../remote/types.ts';
 import { MeasurementError } from '../errors.ts';
+import { watchDetached } from '../remote/watch-detached.ts';
 
 export interface DetachedMeasurement {
   name: string;
@@ -34,19 +35,14 @@ export async function runDetachedMeasurement(ctx: CaseContext, session: NodeSess
   const deadline = begin + (m.durationS + (m.slackS ?? Math.max(30, m.durationS * 0.5))) * 1000;
   let interrupted: string | undefined;
   try {
-    for (;;) {
-      if (ctx.signal.aborted) {
-        interrupted = 'the run was aborted';
-        break;
-      }
-      if (Date.now() > deadline) {
-        interrupted = `it ran past its ${m.durationS} s duration plus slack`;
-        break;
-      }
-      if (!(await session.isRunning(started))) break;
-      task.update((Date.now() - begin) / 1000);
-      await sleep(m.pollMs ?? 1000, ctx.signal);
-    }
+    const end = await watchDetached(session, started, {
+      deadline,
+      signal: ctx.signal,
+      pollMs: m.pollMs,
+      onTick: () => task.update((Date.now() - begin) / 1000),
+    });
+    if (end === 'aborted') interrupted = 'the run was aborted';
+    if (end === 'deadline') interrupted = `it ran past its ${m.durationS} s duration plus slack`;
   } finally {
     task.done(interrupted ? `stopped early: ${interrupted}` : undefined);
   }
@@ -63,16 +59,4 @@ export function requireCompleteMeasurement(outcome: MeasurementOutcome, what: st
     const tail = outcome.stderr.trim().split('\n').slice(-3).join(' | ');
     throw new MeasurementError(`${what} exited with ${outcome.exitCode ?? 'no exit code'}${tail ? `: ${tail}` : ''}`);
   }
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(done, ms);
-    function done() {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    }
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -3,6 +3,7 @@
 // once with SIGINT (the trial scripts stop their traffic on SIGINT) before the abort is thrown.
 import { timeoutFor } from '../remote/timeouts.ts';
 import type { DetachedOutcome, DetachedProcess, NodeSession, RemoteCommand } from '../remote/types.ts';
+import { watchDetached } from '../remote/watch-detached.ts';
 
 export interface DetachedTrialRun {
   /** Prefix of the detached process name; a counter makes it unique in the run. */
@@ -36,15 +37,8 @@ export async function runDetachedTrial(session: NodeSession, run: DetachedTrialR
   const deadline = Date.now() + timeoutFor(run.durationS);
   let overran: string | undefined;
   try {
-    for (;;) {
-      if (run.signal?.aborted) break;
-      if (Date.now() > deadline) {
-        overran = `${run.label} ran past its deadline of ${Math.round(timeoutFor(run.durationS) / 1000)} s for a ${run.durationS} s trial`;
-        break;
-      }
-      if (!(await session.isRunning(started))) break;
-      await sleep(run.pollMs ?? 500, run.signal);
-    }
+    const end = await watchDetached(session, started, { deadline, signal: run.signal, pollMs: run.pollMs ?? 500 });
+    if (end === 'deadline') overran = `${run.label} ran past its deadline of ${Math.round(timeoutFor(run.durationS) / 1000)} s for a ${run.durationS} s trial`;
   } catch (e) {
     await stopQuietly(session, started);
     throw e;
@@ -60,16 +54,4 @@ async function stopQuietly(session: NodeSession, started: DetachedProcess): Prom
   } catch {
     // The node's cleanup() stops it at the end of the run anyway.
   }
-}
-
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
 }
