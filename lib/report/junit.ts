@@ -1,6 +1,11 @@
 // junit.xml for Jenkins' JUnit plugin: classname kvmfornfv.<tier>.<case> (the plugin
 // splits it at the last dot), one testcase per assertion, <failure> for a missed
 // threshold, <error> for anything that could not be measured, timestamps with a zone.
+//
+// The file must also pass the JUnit XSD (the Jenkins xUnit plugin validates against it),
+// and no JUnit schema allows <properties> inside <testcase>. So, as pytest does for its
+// schema-valid xunit2 family, a testcase's properties go to its suite's <properties>,
+// each named `<testcase name> :: <key>`.
 import { join } from 'node:path';
 import junitModule, { type Builder } from 'junit-report-builder';
 import type { CaseResult, RunResult, TestcaseResult } from '../results/model.ts';
@@ -8,6 +13,19 @@ import type { Reporter } from './reporter.ts';
 import { buildRegressionTestcases } from '../regression/testcases.ts';
 import type { RegressionReport } from '../regression/evaluate.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
+
+const TESTCASE_PROPERTY_SEPARATOR = ' :: ';
+
+/** The suite property that carries one property of one testcase. */
+export function testcasePropertyName(testcaseName: string, key: string): string {
+  return `${testcaseName}${TESTCASE_PROPERTY_SEPARATOR}${key}`;
+}
+
+/** The inverse of testcasePropertyName over a suite's properties: key → value for one testcase. */
+export function testcaseProperties(suiteProperties: Record<string, string>, testcaseName: string): Record<string, string> {
+  const prefix = testcasePropertyName(testcaseName, '');
+  return Object.fromEntries(Object.entries(suiteProperties).filter(([name]) => name.startsWith(prefix)).map(([name, value]) => [name.slice(prefix.length), value]));
+}
 
 /** The Jenkins Measurement Plots plugin reads these tags from system-out. */
 export function measurementTags(measurements: Record<string, number>): string {
@@ -46,12 +64,18 @@ function addSuite(builder: Builder, run: RunResult, result: CaseResult): void {
     .property('threshold_profile', run.thresholds.profile)
     .property('run_id', run.runId);
   const testcases = result.testcases.length > 0 ? result.testcases : [wholeCase(result)];
+  addTestcases(suite, testcases);
+}
+
+function addTestcases(suite: SuiteBuilder, testcases: TestcaseResult[]): void {
+  for (const tc of testcases) {
+    for (const [key, value] of Object.entries(tc.properties)) suite.property(testcasePropertyName(tc.title, key), String(value));
+  }
   for (const tc of testcases) addTestcase(suite, tc);
 }
 
 function addTestcase(suite: SuiteBuilder, tc: TestcaseResult): void {
   const testCase = suite.testCase().className(tc.classname).name(tc.title).time(tc.durationMs / 1000);
-  for (const [key, value] of Object.entries(tc.properties)) testCase.property(key, String(value));
   // Measurement tags first: Jenkins keeps only the ends of a passing test's output.
   const out = [measurementTags(tc.measurements), tc.systemOut ?? ''].filter(Boolean).join('\n');
   if (out) testCase.standardOutput(out);
@@ -65,7 +89,7 @@ function addRegressionSuite(builder: Builder, run: RunResult, report: Regression
   const testcases = buildRegressionTestcases(report);
   if (testcases.length === 0) return;
   const suite = builder.testSuite().name('kvmfornfv.regression').timestamp(run.stoppedAt).time(0).property('baseline_run', report.baseline?.runId ?? 'none');
-  for (const tc of testcases) addTestcase(suite, tc);
+  addTestcases(suite, testcases);
 }
 
 function wholeCase(result: CaseResult): TestcaseResult {

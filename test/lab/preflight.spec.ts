@@ -6,28 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa } from 'execa';
-import { XMLParser } from 'fast-xml-parser';
 import { ALL_CHECKS } from '../../lib/audit/index.ts';
 import type { CheckRecord } from '../../lib/cases/preflight.ts';
 import { deriveLabNames } from '../../lib/lab/plan.ts';
+import { testcaseProperties } from '../../lib/report/junit.ts';
 import type { RunResult } from '../../lib/results/model.ts';
 import { REPO_ROOT, runCliProcess } from '../support/cli.ts';
 import { readJenkinsJunit, type JenkinsCase } from '../support/jenkins-junit-reader.ts';
 
 const FORWARDING = ALL_CHECKS.filter((c) => c.appliesTo.includes('tgen'));
 
-/** Testcase properties by testcase name: the Jenkins reader does not keep them. */
+/** Testcase properties by testcase name, read back from the suites that carry them. */
 function readTestcaseProperties(xml: string): Map<string, Record<string, string>> {
-  const parser = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (n) => ['testsuite', 'testcase', 'property', 'properties'].includes(n) });
-  const doc = parser.parse(xml) as { testsuites?: { testsuite?: Array<{ testcase?: Array<Record<string, any>> }> } };
   const out = new Map<string, Record<string, string>>();
-  for (const suite of doc.testsuites?.testsuite ?? []) {
-    for (const tc of suite.testcase ?? []) {
-      const props: Record<string, string> = {};
-      for (const block of tc.properties ?? []) for (const p of block.property ?? []) props[p['@_name']] = p['@_value'];
-      out.set(tc['@_name'], props);
-    }
-  }
+  for (const suite of readJenkinsJunit(xml)) for (const tc of suite.cases) out.set(tc.name, testcaseProperties(suite.properties, tc.name));
   return out;
 }
 

@@ -1,13 +1,13 @@
 // junit.xml as Jenkins reads it: buildJunitXml (lib/report/junit.ts) from the RunResult
 // fixtures, read back through test/support/jenkins-junit-reader.ts (which follows
-// jenkinsci/junit-plugin), and checked against the JUnit XSD of the Jenkins xUnit plugin.
+// jenkinsci/junit-plugin), and validated against the JUnit XSD of the Jenkins xUnit plugin.
 import { expect } from 'chai';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildJunitXml } from '../../../lib/report/junit.ts';
+import { buildJunitXml, testcaseProperties } from '../../../lib/report/junit.ts';
 import type { RunResult } from '../../../lib/results/model.ts';
 import { loadRunFixture, RUN_FIXTURES } from '../../fixtures/report/run-fixtures.ts';
 import { parseTimestampAsJenkins, readJenkinsJunit, readMeasurementTags, timeToFloat, trimStdio } from '../../support/jenkins-junit-reader.ts';
@@ -54,6 +54,20 @@ describe('report/junit as Jenkins reads it', () => {
           expect(suite.startTimeMs).to.equal(Date.parse(run.cases[i]?.startedAt ?? ''));
         });
       }
+    });
+
+    it('every testcase property is kept on its suite as `<testcase name> :: <key>`, value as text', () => {
+      for (const name of RUN_FIXTURES) {
+        const run = loadRunFixture(name);
+        readJenkinsJunit(buildJunitXml(run)).forEach((suite, i) => {
+          for (const tc of run.cases[i]?.testcases ?? []) {
+            const expected = Object.fromEntries(Object.entries(tc.properties).map(([k, v]) => [k, String(v)]));
+            expect(testcaseProperties(suite.properties, tc.title), `${name}: ${tc.title}`).to.deep.equal(expected);
+          }
+        });
+      }
+      const [timer] = readJenkinsJunit(buildJunitXml(loadRunFixture('daily-mixed')));
+      expect(timer?.properties).to.include({ 'vnf-guest: max ≤ 1000 us (assert) :: measured': '1312', 'vnf-guest: max ≤ 1000 us (assert) :: outcome': 'fail' });
     });
 
     it('suite properties name the pod, installer, scenario and build', () => {
@@ -161,20 +175,16 @@ describe('report/junit as Jenkins reads it', () => {
         .map((l) => l.replace(/^.*Schemas validity error : /, ''));
     };
 
-    // One construct is outside this XSD on purpose: <properties> inside <testcase>, which
-    // carry each assertion's figures and a preflight check's severity=advisory (issue 7 asks
-    // for that property); Jenkins' JUnit plugin does not validate against a schema and passes
-    // over elements it does not use. The test fails if any other violation appears.
-    const KNOWN = ["Element 'properties': This element is not expected."];
-
     for (const name of RUN_FIXTURES) {
-      it(`${name}: only the known violation, and valid once it is removed`, () => {
-        const xml = buildJunitXml(loadRunFixture(name));
-        const errors = validate(xml, `${name}.xml`);
-        expect([...new Set(errors)].sort()).to.deep.equal([...KNOWN].sort());
-        expect(validate(withoutKnownViolations(xml), `${name}.stripped.xml`)).to.deep.equal([]);
+      it(`${name}: valid`, () => {
+        expect(validate(buildJunitXml(loadRunFixture(name)), `${name}.xml`)).to.deep.equal([]);
       });
     }
+
+    it('a testcase that carries its own <properties> is refused: the reason they live on the suite', () => {
+      const xml = '<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="t"><properties><property name="k" value="v"/></properties></testcase></testsuite></testsuites>';
+      expect(validate(xml, 'testcase-properties.xml')).to.deep.equal(["Element 'properties': This element is not expected."]);
+    });
 
     it('the schema itself is usable: a broken document is refused', () => {
       expect(validate('<testsuites><testsuite name="x"><testcase/></testsuite></testsuites>', 'broken.xml').length).to.be.greaterThan(0);
@@ -182,11 +192,6 @@ describe('report/junit as Jenkins reads it', () => {
     });
   });
 });
-
-/** Removes the one construct outside the XSD: testcase <properties>. */
-function withoutKnownViolations(xml: string): string {
-  return xml.replace(/(<testcase\b[^>]*>)\s*<properties>[\s\S]*?<\/properties>/g, '$1');
-}
 
 function longOutputRun(): RunResult {
   const run = loadRunFixture('lab-timer-pass');
