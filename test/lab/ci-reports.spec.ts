@@ -1,0 +1,123 @@
+// What a nightly Jenkins job gets from a lab run with -r, end to end: two timer runs on
+// the lab pod, the second judged against the first (--baseline last), pushing TestAPI
+// payloads to a file:// URL and points to a private influxd (Debian's influxdb), then
+// every output checked by the reader it is meant for: TestAPI's validation rules, an
+// InfluxQL query, xmllint with the Jenkins xUnit JUnit XSD, and headless Chromium.
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { expect } from 'chai';
+import { validateTestApiPayload, type TestApiPayload } from '../../lib/report/testapi.ts';
+import { HISTORY_FILE } from '../../lib/regression/history.ts';
+import type { RunResult } from '../../lib/results/model.ts';
+import { findChromium, visitPage } from '../support/chromium.ts';
+import { runCliProcess, type CliRun } from '../support/cli.ts';
+import { findInfluxd, startPrivateInfluxd, type PrivateInfluxd } from '../support/influxd.ts';
+
+const XSD = fileURLToPath(new URL('../fixtures/junit/jenkins-xunit-junit-10.xsd', import.meta.url));
+const BUILD_TAG = 'jenkins-kvmfornfv-daily-master-kfn-lab-7';
+
+describe('lab: run -r twice, the second against the first (issue 6, done when)', function () {
+  this.timeout(600_000);
+  const root = mkdtempSync(join(tmpdir(), 'kfn-lab-ci-reports-'));
+  const resultsRoot = join(root, 'results');
+  const payloadFile = join(root, 'testapi.jsonl');
+  let influx: PrivateInfluxd | undefined;
+  const runs: { cli: CliRun; dir: string; result: RunResult }[] = [];
+
+  before(async function () {
+    const missing = [
+      findInfluxd() ? undefined : 'influxd (Debian package influxdb)',
+      spawnSync('xmllint', ['--version']).error ? 'xmllint (Debian package libxml2-utils)' : undefined,
+      findChromium() ? undefined : 'chromium (Debian package chromium)',
+    ].filter(Boolean);
+    if (missing.length > 0) {
+      if (process.env.CI) throw new Error(`missing in CI: ${missing.join(', ')}`);
+      this.skip();
+    }
+    influx = await startPrivateInfluxd();
+    await influx.query('CREATE DATABASE kvmfornfv');
+    const env = { TEST_DB_URL: pathToFileURL(payloadFile).href, INFLUXDB_URL: `${influx.baseUrl}/write?db=kvmfornfv`, BUILD_TAG, CI_LOOP: 'daily' };
+    // One lab for both runs: a run that finds the lab up uses it and leaves it up.
+    const up = await runCliProcess(['lab', 'up'], { timeoutMs: 240_000 });
+    expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
+    for (const extra of [[], ['--baseline', 'last']]) {
+      const before = new Set(readdirSafe(resultsRoot));
+      const cli = await runCliProcess(['run', '-t', 'timer', '--duration', '2', '-r', '--results', resultsRoot, ...extra], { env, timeoutMs: 150_000 });
+      const [id] = readdirSafe(resultsRoot).filter((d) => !before.has(d) && d !== HISTORY_FILE);
+      const dir = join(resultsRoot, id ?? 'missing');
+      runs.push({ cli, dir, result: JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResult });
+    }
+  });
+
+  after(async () => {
+    await runCliProcess(['lab', 'down'], { timeoutMs: 180_000 });
+    await influx?.stop();
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('both runs end with 0 or 68 (a VM spike past the lab limits), never an error or a failed push', () => {
+    for (const { cli } of runs) expect([0, 68], `${cli.stdout}\n${cli.stderr}`).to.include(cli.exitCode);
+  });
+
+  it('appends one TestAPI payload per run to the file:// URL, each passing TestAPI\'s validation', () => {
+    const payloads = readFileSync(payloadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestApiPayload);
+    expect(payloads.map((p) => [p.project_name, p.case_name, p.version, p.build_tag])).to.deep.equal([
+      ['kvmfornfv', 'timer', 'master', BUILD_TAG],
+      ['kvmfornfv', 'timer', 'master', BUILD_TAG],
+    ]);
+    for (const payload of payloads) expect(validateTestApiPayload(payload)).to.deep.equal([]);
+    expect(payloads.map((p) => p.criteria)).to.deep.equal(runs.map(({ result }) => (result.cases[0]?.status === 'pass' ? 'PASS' : 'FAIL')));
+  });
+
+  it('writes points to InfluxDB that a query reads back: host and guest, for each run', async () => {
+    const answer = await influx!.query(`SELECT max_us FROM kvmfornfv_cyclictest_idle_idle WHERE build = '${BUILD_TAG}' GROUP BY node`, 'kvmfornfv');
+    const series = answer.results[0]?.series ?? [];
+    expect(series.map((s) => [s.tags?.node, s.values.length]).sort()).to.deep.equal([
+      ['guest', 2],
+      ['host', 2],
+    ]);
+    for (const s of series) for (const [, max] of s.values) expect(max).to.be.a('number').greaterThan(0);
+  });
+
+  it('writes junit.xml that passes the JUnit XSD, with the regression suite in the second run', () => {
+    for (const { dir } of runs) {
+      const check = spawnSync('xmllint', ['--noout', '--schema', XSD, join(dir, 'junit.xml')], { encoding: 'utf8' });
+      expect(check.status, check.stderr).to.equal(0);
+    }
+    expect(readFileSync(join(runs[1]!.dir, 'junit.xml'), 'utf8')).to.include('name="kvmfornfv.regression"');
+  });
+
+  it('gives the second run a regression verdict against the first, like with like, monitor-only on the lab', () => {
+    const regression = runs[1]!.result.regression;
+    expect(regression?.baseline?.runId).to.equal(runs[0]!.result.runId);
+    expect(regression?.compared.length).to.be.greaterThan(0);
+    for (const figure of regression?.compared ?? []) {
+      expect(figure.caseName).to.equal('timer');
+      expect(figure.effectiveAction).to.equal('monitor');
+      expect(figure.comparedOn).to.be.a('string').and.not.equal('');
+    }
+    expect(regression?.monitorOnly).to.equal(true);
+    expect(runs[0]!.result.regression).to.equal(undefined);
+  });
+
+  it('writes report.html that renders in Chromium with no console error and its plots drawn', async () => {
+    const page = join(runs[1]!.dir, 'report.html');
+    const svgs = (readFileSync(page, 'utf8').match(/<svg\b/g) ?? []).length;
+    expect(svgs).to.be.at.least(3);
+    const drawn = '[...document.querySelectorAll("figure svg")].filter((s) => s.getBoundingClientRect().width > 300 && s.querySelectorAll("path").length > 10).length';
+    const visit = await visitPage(pathToFileURL(page).href, { evaluate: [drawn] });
+    expect(visit.errors).to.deep.equal([]);
+    expect(visit.values[drawn]).to.equal(svgs);
+  });
+});
+
+function readdirSafe(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
