@@ -4,7 +4,7 @@ import { DryRunStop } from '../../../lib/harness/dry-run.ts';
 import { measureDeviceInterrupt } from '../../../lib/cases/device-interrupt.ts';
 import { LAB_DEVICE, parseDeviceInterruptArgs, planDeviceInterrupt, type DeviceInterruptPlan } from '../../../lib/cases/device-interrupt-plan.ts';
 import { buildStreamId } from '../../../lib/tools/irq-agent/command.ts';
-import { buildFakeNode, FakeNodeSession, type FakeHandlers } from '../provision/fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession, type FakeHandlers } from '../../support/fake-node-session.ts';
 import { buildFakeContext, buildLabPod, fixtureLine, type FakeContext } from './device-interrupt-fakes.ts';
 
 const RUN_ID = '20261125-120000-abcd';

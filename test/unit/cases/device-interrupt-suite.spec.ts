@@ -9,7 +9,7 @@ import type { Limit } from '../../../lib/config/thresholds.ts';
 import { runCase } from '../../../lib/harness/run-case.ts';
 import { buildStreamId } from '../../../lib/tools/irq-agent/command.ts';
 import { buildTestProfile, buildFakeScope, catalogueCase } from '../../support/fake-scope.ts';
-import { buildFakeNode, FakeNodeSession } from '../provision/fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 import { buildLabPod, fixtureLine } from './device-interrupt-fakes.ts';
 
 const RUN_ID = 'suite-run';

@@ -11,7 +11,7 @@ import { createProgress } from '../../../lib/harness/progress.ts';
 import { buildPodYaml } from '../../../lib/lab/files.ts';
 import { buildLabPlan } from '../../../lib/lab/plan.ts';
 import type { NodeSession } from '../../../lib/remote/types.ts';
-import { FakeNodeSession, type FakeHandlers } from '../provision/fake-node-session.ts';
+import { FakeNodeSession, type FakeHandlers } from '../../support/fake-node-session.ts';
 
 export function buildLabPod(): Pod {
   const plan = buildLabPlan({ realRoot: '/work/checkout', octet: 7, cpuCount: 2 });

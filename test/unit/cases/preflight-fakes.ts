@@ -8,7 +8,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Pod, PodNode } from '../../../lib/config/pod-model.ts';
 import type { NodeSnapshot } from '../../../lib/tools/node-snapshot/parse.ts';
 import { snapshotFromTree } from '../../support/node-tree.ts';
-import { buildFakeNode, FakeNodeSession } from '../provision/fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 export const TREES = join(REPO, 'test', 'fixtures', 'node-trees');

@@ -10,7 +10,7 @@ import type { PodNode } from '../../../lib/config/pod-model.ts';
 import type { CaseResult } from '../../../lib/results/model.ts';
 import { runCase } from '../../../lib/harness/run-case.ts';
 import { buildFakeScope } from '../../support/fake-scope.ts';
-import type { FakeNodeSession } from '../provision/fake-node-session.ts';
+import type { FakeNodeSession } from '../../support/fake-node-session.ts';
 import {
   buildPreflightPod,
   buildSnapshotSession,

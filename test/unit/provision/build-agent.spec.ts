@@ -17,7 +17,7 @@ import {
   readAgentSources,
   resolveAgentCacheDirs,
 } from '../../../lib/provision/build-agent.ts';
-import { buildFakeNode, FakeNodeSession } from './fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const TINY = [{ path: 'x/x.c', content: 'int main(void) { return 0; }\n' }];
 const DEBIAN = 'PRETTY_NAME="Debian GNU/Linux 12 (bookworm)"\nID=debian\n';

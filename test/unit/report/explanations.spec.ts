@@ -7,7 +7,7 @@ import { explainFailures } from '../../../lib/report/explanations.ts';
 import type { CaseResult, RunResult } from '../../../lib/results/model.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 import { buildFakeScope } from '../../support/fake-scope.ts';
-import { buildFakeNode } from '../provision/fake-node-session.ts';
+import { buildFakeNode } from '../../support/fake-node-session.ts';
 import { buildSnapshotSession, copyPreflightSuite, loadTree, preflightCase } from '../cases/preflight-fakes.ts';
 
 // Records shaped as lib/cases/preflight.ts writes them (the CheckRecord type keeps them honest).

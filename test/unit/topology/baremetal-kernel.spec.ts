@@ -5,7 +5,7 @@ import { TopologyError } from '../../../lib/errors.ts';
 import { baremetalArgsShape, createBaremetalTopology } from '../../../lib/topology/baremetal.ts';
 import { buildRouteScripts, findRouteConflicts, parseTxPackets, routeCovers } from '../../../lib/topology/baremetal-kernel.ts';
 import { buildForwardingContext, buildLabPod } from '../cases/forwarding-fakes.ts';
-import { FakeNodeSession } from '../provision/fake-node-session.ts';
+import { FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -5,7 +5,7 @@ import type { Pod } from '../../../lib/config/pod-model.ts';
 import { MeasurementError, TopologyError } from '../../../lib/errors.ts';
 import { baremetalArgsShape, createBaremetalTopology } from '../../../lib/topology/baremetal.ts';
 import { buildForwardingContext, buildLabPod } from '../cases/forwarding-fakes.ts';
-import { FakeNodeSession, type FakeHandlers } from '../provision/fake-node-session.ts';
+import { FakeNodeSession, type FakeHandlers } from '../../support/fake-node-session.ts';
 
 const testpmdFixture = (name: string) => readFileSync(new URL(`../../fixtures/testpmd/${name}`, import.meta.url), 'utf8');
 const linkFixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');

@@ -16,7 +16,7 @@ import {
   planHugepages,
   reserveHugepages,
 } from '../../../lib/topology/hugepages.ts';
-import { buildFakeNode, FakeNodeSession } from '../provision/fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const FIXTURES = new URL('./fixtures/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');

@@ -6,7 +6,7 @@ import { MeasurementError, TopologyError } from '../../../lib/errors.ts';
 import { deriveOvsNames } from '../../../lib/tools/ovs/command.ts';
 import { createOvsDpdkTopology, ovsDpdkArgsShape } from '../../../lib/topology/ovs-dpdk.ts';
 import { buildForwardingContext, buildLabPod } from '../cases/forwarding-fakes.ts';
-import { FakeNodeSession, type FakeHandlers } from '../provision/fake-node-session.ts';
+import { FakeNodeSession, type FakeHandlers } from '../../support/fake-node-session.ts';
 
 const ovsFixture = (name: string) => readFileSync(new URL(`../../fixtures/ovs/${name}`, import.meta.url), 'utf8');
 const testpmdFixture = (name: string) => readFileSync(new URL(`../../fixtures/testpmd/${name}`, import.meta.url), 'utf8');

@@ -7,7 +7,7 @@ import type { Pod } from '../../../lib/config/pod-model.ts';
 import { ConfigError, TopologyError } from '../../../lib/errors.ts';
 import { createSriovTopology, sriovArgsShape } from '../../../lib/topology/sriov.ts';
 import { buildForwardingContext, buildLabPod } from '../cases/forwarding-fakes.ts';
-import { FakeNodeSession } from '../provision/fake-node-session.ts';
+import { FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const sriovFixture = (name: string) => readFileSync(new URL(`../../fixtures/sriov/${name}`, import.meta.url), 'utf8');
 const testpmdFixture = (name: string) => readFileSync(new URL(`../../fixtures/testpmd/${name}`, import.meta.url), 'utf8');

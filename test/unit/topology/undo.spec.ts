@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { TopologyError } from '../../../lib/errors.ts';
 import { CleanupStack } from '../../../lib/harness/cleanup.ts';
 import { applyWithUndo, buildLinkRestoreScript, describeLinkChanges, parseLinkStates, saveLinkStates } from '../../../lib/topology/undo.ts';
-import { buildFakeNode, FakeNodeSession } from '../provision/fake-node-session.ts';
+import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 

@@ -2,13 +2,13 @@ import { expect } from 'chai';
 import { ConfigError, MeasurementError } from '../../../lib/errors.ts';
 import type { TrialLatency, TrialParams } from '../../../lib/traffic/generator.ts';
 import { buildTrialResult, describeTrial, resolveTrial, splitLatencyRate, toLatencySummary, type DirectionMeasurement } from '../../../lib/traffic/trial.ts';
-import { makeTgenNode } from './fake-session.ts';
+import { buildTgenNode } from '../../support/fake-node-session.ts';
 
-const NIC_NODE = makeTgenNode([
+const NIC_NODE = buildTgenNode([
   { name: 'p0', interface: 'ens1f0', lineRateBps: 10e9 },
   { name: 'p1', interface: 'ens1f1', lineRateBps: 10e9 },
 ]);
-const VETH_NODE = makeTgenNode([
+const VETH_NODE = buildTgenNode([
   { name: 't0', interface: 'kfn-t0' },
   { name: 't1', interface: 'kfn-t1' },
 ]);

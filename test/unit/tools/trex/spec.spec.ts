@@ -3,9 +3,9 @@ import { ConfigError } from '../../../../lib/errors.ts';
 import { buildTrexTrialCommand, buildTrexTrialSpec } from '../../../../lib/tools/trex/spec.ts';
 import { resolveTrial } from '../../../../lib/traffic/trial.ts';
 import type { TrialParams } from '../../../../lib/traffic/generator.ts';
-import { makeTgenNode } from '../../traffic/fake-session.ts';
+import { buildTgenNode } from '../../../support/fake-node-session.ts';
 
-const NODE = makeTgenNode([
+const NODE = buildTgenNode([
   { name: 'mgmt' },
   { name: 'p0', pci: '0000:05:00.0', lineRateBps: 10e9 },
   { name: 'p1', pci: '0000:05:00.1', lineRateBps: 10e9 },

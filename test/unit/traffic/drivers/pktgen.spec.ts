@@ -3,12 +3,12 @@ import { readFileSync } from 'node:fs';
 import { ConfigError, MeasurementError } from '../../../../lib/errors.ts';
 import { PktgenGenerator, type PacketReceiver, type ReceiverReport } from '../../../../lib/traffic/drivers/pktgen.ts';
 import type { TrialParams } from '../../../../lib/traffic/generator.ts';
-import { FakeSession, makeTgenNode, type FakeCall } from '../fake-session.ts';
+import { buildScriptedSession, buildTgenNode, type FakeCall } from '../../../support/fake-node-session.ts';
 
 const FIXTURES = new URL('../../../fixtures/pktgen/', import.meta.url);
 const fixture = (name: string): string => readFileSync(new URL(name, FIXTURES), 'utf8');
 
-const NODE = makeTgenNode([
+const NODE = buildTgenNode([
   { name: 'p0', interface: 'eth4', mac: '02:00:00:00:00:01' },
   { name: 'p1', interface: 'eth5', mac: '02:00:00:00:00:02' },
 ]);
@@ -40,17 +40,17 @@ function receiver(out: ReceiverReport = report): PacketReceiver & { asked: Array
   };
 }
 
-const ops = (calls: FakeCall[]) => calls.map((c) => `${c.op}${'name' in c ? ` ${c.name.replace(/-\d+-\d+$/, '')}` : ''}`);
+const ops = (calls: FakeCall[]) => calls.map((c) => `${c.kind}${'name' in c ? ` ${c.name.replace(/-\d+-\d+$/, '')}` : ''}`);
 
 describe('traffic/drivers/pktgen PktgenGenerator', () => {
   it('starts the receiver, then pktgen, and joins pktgen TX with the receiver RX', async () => {
-    const session = new FakeSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput, runningPolls: 1 } });
+    const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput, runningPolls: 1 } });
     const rx = receiver();
     const gen = new PktgenGenerator({ session, receiver: rx, sleep: async () => {}, pollMs: 1, threads: { forward: 1 } });
     const r = await gen.runTrial(params);
     expect(ops(session.calls)).to.deep.equal(['start pktgen-rx', 'start pktgen-tx', 'stop pktgen-tx', 'wait pktgen-rx']);
     expect(rx.asked).to.deep.equal([{ iface: 'eth5', durationS: 0.5 + 0.01543 + 1 + 1 }]);
-    const script = (session.calls[1] as Extract<FakeCall, { op: 'start' }>).command as { script: string };
+    const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };
     expect(script.script).to.include("pgset /proc/net/pktgen/kpktgend_1 'add_device eth4@kfn0'");
     expect(script.script).to.include("'dst_mac 02:00:00:00:00:02'");
     expect(script.script).to.include("'count 99986'");
@@ -66,7 +66,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   });
 
   it('explains a node without the pktgen module and stops the receiver', async () => {
-    const session = new FakeSession(NODE, {
+    const session = buildScriptedSession(NODE, {
       'pktgen-rx': { stdout: '', runningPolls: 1000 },
       'pktgen-tx': { exitCode: 3, stderr: 'kfn-pktgen: /proc/net/pktgen/pgctrl is missing: the pktgen module is not loaded (modprobe pktgen; ...)' },
     });
@@ -78,7 +78,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   });
 
   it('marks the trial invalid when the receiver says it lost frames itself', async () => {
-    const session = new FakeSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
+    const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
     const rx = receiver({ ...report, invalidReasons: ['eth5 ring dropped 10 frames'] });
     const r = await new PktgenGenerator({ session, receiver: rx, sleep: async () => {}, pollMs: 1 }).runTrial(params);
     expect(r.valid).to.equal(false);
@@ -86,15 +86,15 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   });
 
   it('fails the trial when the receiver failed', async () => {
-    const session = new FakeSession(NODE, { 'pktgen-rx': { exitCode: 2, stderr: 'kfn-softgen: --if: no such interface' }, 'pktgen-tx': { stdout: txOutput } });
+    const session = buildScriptedSession(NODE, { 'pktgen-rx': { exitCode: 2, stderr: 'kfn-softgen: --if: no such interface' }, 'pktgen-tx': { stdout: txOutput } });
     let caught: unknown;
     await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial(params).catch((e) => (caught = e));
     expect((caught as Error).message).to.match(/receiver pktgen-rx-\d+-\d+ on tgen exited with 2: kfn-softgen: --if: no such interface/);
   });
 
   it('needs kernel interfaces and a destination MAC, checked before anything starts', async () => {
-    const bare = makeTgenNode([{ name: 'p0', pci: '0000:05:00.0' }, { name: 'p1' }]);
-    const session = new FakeSession(bare, {});
+    const bare = buildTgenNode([{ name: 'p0', pci: '0000:05:00.0' }, { name: 'p1' }]);
+    const session = buildScriptedSession(bare, {});
     let caught: unknown;
     await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {} }).runTrial(params).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(ConfigError);
@@ -103,11 +103,11 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   });
 
   it('calibrates with unpaced pktgen and keeps the rate it reached', async () => {
-    const session = new FakeSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
+    const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
     const cal = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).calibrate({
       frameSize: 64, durationS: 0.01543, flows: 1, direction: 'one-way', ports: { tx: 'p0', rx: 'p1' },
     });
-    const script = (session.calls[1] as Extract<FakeCall, { op: 'start' }>).command as { script: string };
+    const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };
     expect(script.script).to.include("'delay 0'");
     expect(cal.maxTxPps).to.be.closeTo(6_480_881, 1);
     expect(cal.trial.notes.join('\n')).to.match(/unpaced/);

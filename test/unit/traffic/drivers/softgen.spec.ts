@@ -4,21 +4,21 @@ import { ConfigError, MeasurementError } from '../../../../lib/errors.ts';
 import type { RemoteCommand } from '../../../../lib/remote/types.ts';
 import { buildSoftgenPktgenReceiver, SoftgenGenerator } from '../../../../lib/traffic/drivers/softgen.ts';
 import type { TrialParams } from '../../../../lib/traffic/generator.ts';
-import { FakeSession, makeTgenNode, type FakeCall } from '../fake-session.ts';
+import { buildScriptedSession, buildTgenNode, type FakeCall } from '../../../support/fake-node-session.ts';
 
 const fixture = (path: string): string => readFileSync(new URL(`../../../fixtures/${path}`, import.meta.url), 'utf8');
-const NODE = makeTgenNode([
+const NODE = buildTgenNode([
   { name: 't0', interface: 't0', mac: '02:00:00:00:01:01', peer: 'host:h0' },
   { name: 't1', interface: 't1', mac: '02:00:00:00:02:01', peer: 'host:h1' },
   { name: 'p9', mac: '02:00:00:00:09:01' },
 ]);
 const oneWay: TrialParams = { frameSize: 64, rate: { pps: 10_000 }, durationS: 2, flows: 1, direction: 'one-way', ports: { tx: 't0', rx: 't1' } };
-const argvOf = (calls: FakeCall[]) => calls.flatMap((c) => (c.op === 'start' ? [c.command as readonly string[]] : []));
+const argvOf = (calls: FakeCall[]) => calls.flatMap((c) => (c.kind === 'start' ? [c.raw as readonly string[]] : []));
 const flag = (argv: readonly string[], name: string) => argv[argv.indexOf(name) + 1];
 
 describe('traffic/drivers/softgen SoftgenGenerator', () => {
   it('runs one detached trial and maps the recorded document onto the shared result, in ns', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json'), runningPolls: 1 } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json'), runningPolls: 1 } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/cache/kfn-softgen/kfn-softgen', firstStreamId: 1, dstMacs: { forward: '02:00:00:00:00:aa' }, pollMs: 1 });
     const r = await gen.runTrial(oneWay);
     const [argv] = argvOf(session.calls);
@@ -31,11 +31,11 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
     expect(fwd!.latency).to.include({ source: 'all-frames', samples: 20_000, minNs: 345, maxNs: 70_973, p50Ns: 995, p99Ns: 17_279, p999Ns: 62_207, p9999Ns: 70_655, resolutionNs: 1, maxIsLowerBound: false });
     expect(fwd!.latency!.buckets).to.have.length(773);
     expect(fwd!.latency!.buckets.reduce((s, b) => s + b.count, 0)).to.equal(20_000);
-    expect(session.calls.filter((c) => c.op === 'stop')).to.have.length(1);
+    expect(session.calls.filter((c) => c.kind === 'stop')).to.have.length(1);
   });
 
   it('maps both streams of a bidirectional trial to their directions and ports', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-bidir-imix.json') } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-bidir-imix.json') } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 11, pollMs: 1 });
     const r = await gen.runTrial({ ...oneWay, frameSize: 'imix', rate: { pps: 5000 }, durationS: 1, flows: 16, direction: 'bidirectional' });
     const [argv] = argvOf(session.calls);
@@ -49,7 +49,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   });
 
   it('reads a forwarded trial (recorded through testpmd): loss against frames sent', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: fixture('testpmd/macswap-oneway-1518-flood.softgen.json') } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('testpmd/macswap-oneway-1518-flood.softgen.json') } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 31, pollMs: 1 });
     const r = await gen.calibrate({ frameSize: 1518, durationS: 3, flows: 1, direction: 'one-way', ports: { tx: 't0', rx: 't1' } });
     expect(flag(argvOf(session.calls)[0]!, '--rate')).to.equal('0');
@@ -61,7 +61,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   });
 
   it('marks a trial the generator could not drive invalid, never device loss', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-overload.json') } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-overload.json') } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 7, pollMs: 1 });
     const r = await gen.runTrial({ ...oneWay, rate: { pps: 5_000_000 }, durationS: 1 });
     expect(r.valid).to.equal(false);
@@ -71,13 +71,13 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   it('marks an interrupted run invalid', async () => {
     const doc = fixture('softgen/trial-interrupted.json');
     const id = (JSON.parse(doc) as { streams: Array<{ stream_id: number }> }).streams[0]!.stream_id;
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: doc } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: doc } });
     const r = await new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: id, pollMs: 1 }).runTrial({ ...oneWay, rate: { pps: 1000 } });
     expect(r.invalidReasons).to.include('kfn-softgen was interrupted (SIGINT/SIGTERM) before the trial ended');
   });
 
   it('refuses a document for another stream: late output of another trial is never read as this one', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json') } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json') } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 3, pollMs: 1 });
     await gen.runTrial(oneWay).then(
       () => expect.fail('expected a MeasurementError'),
@@ -86,7 +86,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   });
 
   it('takes fresh stream ids for every trial', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: (c: RemoteCommand) => fixture('softgen/trial-64-10kpps.json').replace('"stream_id":1,', `"stream_id":${flag(c as string[], '--stream-id')},`) } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: (c: RemoteCommand) => fixture('softgen/trial-64-10kpps.json').replace('"stream_id":1,', `"stream_id":${flag(c as string[], '--stream-id')},`) } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', pollMs: 1 });
     await gen.runTrial(oneWay);
     await gen.runTrial(oneWay);
@@ -94,7 +94,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   });
 
   it('explains a softgen that failed at run time with its stderr', async () => {
-    const session = new FakeSession(NODE, { 'softgen-trial': { stdout: '', stderr: 'kfn-softgen: t0: No such device\n', exitCode: 1 } });
+    const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: '', stderr: 'kfn-softgen: t0: No such device\n', exitCode: 1 } });
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', pollMs: 1 });
     await gen.runTrial(oneWay).then(
       () => expect.fail('expected a MeasurementError'),
@@ -106,7 +106,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
   });
 
   it('refuses a port without a kernel interface before anything runs', async () => {
-    const session = new FakeSession(NODE, {});
+    const session = buildScriptedSession(NODE, {});
     const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen' });
     await gen.runTrial({ ...oneWay, ports: { tx: 'p9', rx: 't1' } }).then(
       () => expect.fail('expected a ConfigError'),
