@@ -17,8 +17,7 @@ import { parsePmdRxqShow, parsePmdStatsShow } from '../tools/ovs/pmd.ts';
 import { describePvpPath, findPortProblem, planPvp, summarizePortDrops, type PvpPlan } from '../tools/ovs/pvp-plan.ts';
 import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctlRecords } from '../tools/ovs/value.ts';
 import { parseOvsVersion } from '../tools/ovs/version.ts';
-import { buildVirtioUserVnfCommand } from '../tools/ovs/vnf.ts';
-import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand } from '../tools/testpmd/command.ts';
+import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
 import { bindPciDevices, reserveHugepages } from './hugepages.ts';
 import type { ForwardingPath } from './types.ts';
@@ -247,13 +246,14 @@ async function startPvpVnf(ctx: CaseContext, a: { vnfNode: PodNode; plan: PvpPla
   if (mainLcore === undefined || forwardingLcores.length === 0) throw new TopologyError(`the VNF on ${a.vnfNode.name} needs a main lcore (housekeeping_cpus or vnf.main_cpu) and a forwarding lcore (rt_cpus or vnf.forwarding_cpus)`);
   await reserveHugepages(ctx, session, { sizeKb: v.hugepages.size_kb, pages: v.hugepages.pages, mountPoint: v.hugepages.mount });
   const common = { binary, forwardMode: a.args.forward_mode, mainLcore, forwardingLcores, filePrefix: buildFilePrefix(ctx.runId, 'pvp-vnf'), statsPeriodS: v.stats_period_s, totalNumMbufs: v.mbufs };
-  let command;
-  if (a.virtioUser) command = buildVirtioUserVnfCommand({ ...common, sockets: a.plan.vhostSockets, memoryMb: v.socket_mem_mb });
+  let ports: TestpmdPort[];
+  if (a.virtioUser) ports = a.plan.vhostSockets.map((socket) => ({ kind: 'virtio_user' as const, socket }));
   else {
     const addresses = v.pci!.map((p) => p.toLowerCase());
     await bindPciDevices(ctx, session, addresses, v.driver);
-    command = buildTestpmdCommand({ ...common, ports: addresses.map((address) => ({ kind: 'pci' as const, address })), memory: { kind: 'hugepages', socketMemMb: [v.socket_mem_mb] } });
+    ports = addresses.map((address) => ({ kind: 'pci' as const, address }));
   }
+  const command = buildTestpmdCommand({ ...common, ports, memory: { kind: 'hugepages', socketMemMb: [v.socket_mem_mb] } });
   return startVnf(ctx, session, command);
 }
 

@@ -1,6 +1,7 @@
 // Command lines for dpdk-testpmd as the forwarder under test: io or macswap between two ports,
-// af_packet vdevs over kernel interfaces (the lab's veths) or PCI devices bound to vfio-pci
-// (a real pod). Pure: no I/O. testpmd is started detached, so it needs --stats-period (without
+// af_packet vdevs over kernel interfaces (the lab's veths), PCI devices bound to vfio-pci
+// (a real pod), or virtio_user vdevs serving vhost-user sockets (the lab's PVP VNF, lab.md
+// "OVS-DPDK with a DPDK VNF on vhost-user"). Pure: no I/O. testpmd is started detached, so it needs --stats-period (without
 // it, or -i, it prints "Press enter to exit" and quits at once when stdin is not a terminal) and
 // is stopped with SIGINT, which makes it print the forward statistics lib/tools/testpmd/parse.ts reads.
 import { ConfigError, type ConfigIssue } from '../../errors.ts';
@@ -13,8 +14,12 @@ export const TESTPMD_TOOL_SPEC = { binary: TESTPMD_TOOL, packages: { apt: 'dpdk-
 
 export type ForwardMode = 'io' | 'macswap';
 
-/** A port testpmd forwards on: a kernel interface through af_packet, or a PCI device. */
-export type TestpmdPort = { kind: 'af_packet'; iface: string } | { kind: 'pci'; address: string };
+/**
+ * A port testpmd forwards on: a kernel interface through af_packet, a PCI device, or a
+ * virtio_user device that creates and serves a vhost-user socket (server=1), the one OVS's
+ * dpdkvhostuserclient port connects to.
+ */
+export type TestpmdPort = { kind: 'af_packet'; iface: string } | { kind: 'pci'; address: string } | { kind: 'virtio_user'; socket: string };
 
 /** Memory: no hugepages (lab, af_packet), or hugepages the topology reserved beforehand. */
 export type TestpmdMemory = { kind: 'no-huge'; megabytes: number } | { kind: 'hugepages'; socketMemMb: number[] };
@@ -51,6 +56,12 @@ export interface TestpmdCommand {
 const IFNAME = /^[A-Za-z0-9_.:@+-]{1,15}$/;
 const PCI = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/;
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const VHOST_SOCKET = /^\/[^\s,]{0,106}$/;
+
+function portIdentity(p: TestpmdPort): string {
+  if (p.kind === 'pci') return p.address.toLowerCase();
+  return p.kind === 'af_packet' ? p.iface : p.socket;
+}
 
 // Builds the argv of one forwarding testpmd, checking every value before a node is touched.
 export function buildTestpmdCommand(o: TestpmdOptions): TestpmdCommand {
@@ -58,12 +69,14 @@ export function buildTestpmdCommand(o: TestpmdOptions): TestpmdCommand {
   if (o.forwardMode !== 'io' && o.forwardMode !== 'macswap') issues.push({ path: 'forwardMode', message: `expected io or macswap, found ${JSON.stringify(o.forwardMode)}` });
   if (o.ports.length !== 2) issues.push({ path: 'ports', message: `expected exactly two ports (testpmd pairs port 0 with port 1), found ${o.ports.length}` });
   const kinds = new Set(o.ports.map((p) => p.kind));
-  if (kinds.size > 1) issues.push({ path: 'ports', message: 'expected ports of one kind: af_packet interfaces or PCI devices, found both' });
+  if (kinds.size > 1) issues.push({ path: 'ports', message: `expected ports of one kind (af_packet interfaces, PCI devices or virtio_user sockets), found ${[...kinds].join(' and ')}` });
   o.ports.forEach((p, i) => {
     if (p.kind === 'af_packet' && !IFNAME.test(p.iface)) issues.push({ path: `ports[${i}].iface`, message: `expected an interface name of 1..15 characters, found ${JSON.stringify(p.iface)}` });
     if (p.kind === 'pci' && !PCI.test(p.address)) issues.push({ path: `ports[${i}].address`, message: `expected a PCI address like 0000:18:00.0, found ${JSON.stringify(p.address)}` });
+    // The path is a field of the --vdev argument, and a unix socket path holds at most 107 bytes.
+    if (p.kind === 'virtio_user' && !VHOST_SOCKET.test(p.socket)) issues.push({ path: `ports[${i}].socket`, message: `expected an absolute socket path without spaces or commas, at most 107 bytes, found ${JSON.stringify(p.socket)}` });
   });
-  const ids = o.ports.map((p) => (p.kind === 'pci' ? p.address.toLowerCase() : p.iface));
+  const ids = o.ports.map(portIdentity);
   if (new Set(ids).size !== ids.length) issues.push({ path: 'ports', message: `expected two different ports, found ${ids.join(' twice, ')}` });
   checkInt(issues, 'mainLcore', o.mainLcore, 0, 1023);
   if (o.forwardingLcores.length === 0) issues.push({ path: 'forwardingLcores', message: 'expected at least one forwarding lcore (testpmd needs a main and a forwarding lcore)' });
@@ -77,6 +90,7 @@ export function buildTestpmdCommand(o: TestpmdOptions): TestpmdCommand {
     o.memory.socketMemMb.forEach((mb, i) => checkInt(issues, `memory.socketMemMb[${i}]`, mb, 0, 1_048_576));
   }
   if (o.memory.kind === 'no-huge' && kinds.has('pci')) issues.push({ path: 'memory', message: 'PCI devices need hugepages (DMA); --no-huge is for af_packet ports only' });
+  if (o.memory.kind === 'no-huge' && kinds.has('virtio_user')) issues.push({ path: 'memory', message: 'virtio_user ports need hugepages: vhost-user shares the VNF\'s memory with the vswitch by file descriptor' });
   for (const [path, v, min, max] of [["totalNumMbufs", o.totalNumMbufs, 1025, 16_777_216], ['rxDescriptors', o.rxDescriptors, 32, 65_536], ['txDescriptors', o.txDescriptors, 32, 65_536], ['burst', o.burst, 1, 512]] as const) {
     if (v !== undefined) checkInt(issues, path, v, min, max);
   }
@@ -90,10 +104,13 @@ export function buildTestpmdCommand(o: TestpmdOptions): TestpmdCommand {
     argv.push('--no-huge', '-m', String(o.memory.megabytes), '--no-shconf');
   } else {
     argv.push('--in-memory', `--socket-mem=${o.memory.socketMemMb.join(',')}`);
+    // One file per hugepage size keeps the memory within the few regions a vhost-user message can describe.
+    if (kinds.has('virtio_user')) argv.push('--single-file-segments');
   }
-  if (kinds.has('af_packet') || o.ports.length === 0) argv.push('--no-pci');
+  if (!kinds.has('pci')) argv.push('--no-pci');
   o.ports.forEach((p, i) => {
     if (p.kind === 'af_packet') argv.push(`--vdev=net_af_packet${i},iface=${p.iface}`);
+    else if (p.kind === 'virtio_user') argv.push(`--vdev=virtio_user${i},path=${p.socket},server=1,queues=1`);
     else argv.push('-a', p.address);
   });
   argv.push('--', `--forward-mode=${o.forwardMode}`, '--auto-start', `--stats-period=${o.statsPeriodS}`, `--nb-cores=${o.forwardingLcores.length}`);

@@ -124,7 +124,7 @@ describe('topology/ovs-dpdk on the lab pod (own OVS, VNF on virtio_user)', () =>
     expect(hostCommands.some((c) => c.includes('options:dpdk-devargs="net_af_packet0,iface=h0"'))).to.equal(true);
     const vnf = guest.callsOf('start')[0]!.command;
     expect(vnf).to.include(`--vdev=virtio_user0,path=/tmp/kfn-test-run/ovs/vhu0.sock,server=1,queues=1`);
-    expect(vnf).to.include('--in-memory --single-file-segments --socket-mem=256');
+    expect(vnf).to.include('--in-memory --socket-mem=256 --single-file-segments');
     expect(ctx.tools).to.deep.include(['host', 'ovs-vswitchd', '3.1.0']);
 
     log.length = 0;
