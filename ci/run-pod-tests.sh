@@ -8,7 +8,9 @@
 #   gate     every non-zero exit code of the suite fails the job.
 #   nightly  68 (a threshold missed) and 71 (a regression) return 0, and a failing JUnit testcase
 #            marks the build UNSTABLE; 2 (bad input), 69 (push failed), 70 (not measured) and any
-#            other code still fail it.
+#            other code still fail it. 68 and 71 outrank 69 in the suite's exit code, so a run
+#            that missed a threshold and also failed its push returns 69 here: results.json
+#            says which pushes failed.
 #   Default: nightly when CI_LOOP is daily or weekly, gate otherwise.
 #
 # Environment:
@@ -29,16 +31,32 @@ set -euo pipefail
 readonly EXIT_BAD_INPUT=2
 readonly EXIT_NOT_MEASURED=70
 
-# The gating rule, in one place: mode and the suite's exit code in, the job's exit code out.
+readonly EXIT_PUSH_FAILED=69
+
+# The gating rule, in one place: mode, the suite's exit code and whether a push failed in,
+# the job's exit code out.
 gate_exit_code() {
-  local mode=$1 code=$2
+  local mode=$1 code=$2 push_failed=$3
   if [[ $code -eq 0 ]]; then
     echo 0
   elif [[ $mode == nightly && ( $code -eq 68 || $code -eq 71 ) ]]; then
-    echo 0
+    if [[ $push_failed == yes ]]; then echo "$EXIT_PUSH_FAILED"; else echo 0; fi
   else
     echo "$code"
   fi
+}
+
+# yes when a results.json of this build records a failed push (its `pushes` list).
+push_failed_in() {
+  local file
+  for file in "$1"/*/results.json; do
+    [[ -f $file ]] || continue
+    if node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit((r.pushes ?? []).some((p) => p.state === "failed") ? 0 : 1)' "$file"; then
+      echo yes
+      return
+    fi
+  done
+  echo no
 }
 
 describe_exit_code() {
@@ -140,9 +158,12 @@ for d in "$store"/*/; do
   [[ -d $d && -z ${before[$d]:-} ]] && cp -a -- "$d" "$results/"
 done
 
-job_code=$(gate_exit_code "$mode" "$code")
+job_code=$(gate_exit_code "$mode" "$code" "$(push_failed_in "$results")")
 if [[ $code -ne 0 && $job_code -eq 0 ]]; then
   write_gate_junit "$results/ci-gate" "$code"
+fi
+if [[ $job_code -eq $EXIT_PUSH_FAILED && $code -ne $EXIT_PUSH_FAILED ]]; then
+  echo "run-pod-tests: a result push failed (see the notes in results.json); the job fails even in nightly mode"
 fi
 echo "run-pod-tests: kvmfornfv-test exited $code ($(describe_exit_code "$code")); $mode mode: job exit code $job_code"
 exit "$job_code"

@@ -27,6 +27,7 @@ export function settlePushOutcome(pushReporters: readonly PushReporter[], runDir
     name: 'push outcome',
     async onEnd(run) {
       if (pushReporters.length === 0) return;
+      run.pushes = pushReporters.map(({ outcome }) => ({ target: outcome.target, state: outcome.state, accepted: outcome.accepted, failures: outcome.failures.map((f) => f.message) }));
       for (const reporter of pushReporters) {
         const { target, state, notes, failures } = reporter.outcome;
         run.notes.push(`${target} push: ${state}${notes.length ? ` (${notes.join('; ')})` : ''}`);

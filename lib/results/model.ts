@@ -4,7 +4,7 @@ import type { ForwardingComparison } from '../report/comparison.ts';
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
 
-export const RESULTS_SCHEMA_VERSION = '1.0.0';
+export const RESULTS_SCHEMA_VERSION = '1.1.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';
@@ -110,5 +110,17 @@ export interface RunResult {
   comparison?: ForwardingComparison;
   /** The regression verdict against a baseline run, when --baseline was given. */
   regression?: RegressionReport;
+  /**
+   * The result pushes of -r. Kept apart from the exit code, where 68 and 71 outrank a failed
+   * push (69): the ci/ script's nightly mode reads this so a failed push still fails the job.
+   */
+  pushes?: PushRecord[];
   notes: string[];
+}
+
+export interface PushRecord {
+  target: 'testapi' | 'influxdb';
+  state: 'not-run' | 'pushed' | 'skipped' | 'failed';
+  accepted: number;
+  failures: string[];
 }

@@ -19,6 +19,7 @@ case $1 in
     for a in "$@"; do [[ $prev == --results ]] && results=$a; prev=$a; done
     mkdir -p "$results/run-$STUB_EXIT"
     echo '<testsuites/>' > "$results/run-$STUB_EXIT/junit.xml"
+    printf '{"pushes":[{"target":"influxdb","state":"pushed"},{"target":"testapi","state":"%s"}]}' "\${STUB_TESTAPI_STATE:-pushed}" > "$results/run-$STUB_EXIT/results.json"
     exit "$STUB_EXIT" ;;
 esac
 exit 99
@@ -82,6 +83,17 @@ describe('ci/run-pod-tests.sh', function () {
       const gateJunit = join(repo, 'results', 'ci-gate', 'junit.xml');
       expect(existsSync(gateJunit)).to.equal(code !== 0 && job === 0);
       if (existsSync(gateJunit)) expect(await readFile(gateJunit, 'utf8')).to.include(`<failure message="kvmfornfv-test exited ${code}`);
+    });
+  }
+
+  // 68 and 71 outrank 69 in the suite's exit code; results.json still says the push failed.
+  for (const code of [68, 71]) {
+    it(`--mode nightly: suite exit ${code} with a failed push → job exit 69, not 0`, async () => {
+      const failed = await runScript({ args: ['--mode', 'nightly'], stubExit: code, env: { STUB_TESTAPI_STATE: 'failed' } });
+      expect(failed.exitCode, failed.stderr).to.equal(69);
+      expect(failed.stdout).to.include('a result push failed');
+      const skipped = await runScript({ args: ['--mode', 'nightly'], stubExit: code, env: { STUB_TESTAPI_STATE: 'skipped' } });
+      expect(skipped.exitCode, skipped.stderr).to.equal(0);
     });
   }
 
