@@ -102,7 +102,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const notes = [...pod.notes];
   if (pod.lab) notes.unshift('embedded lab pod: network namespaces on one machine; its figures test function, not NFV quality');
   const profile = loadThresholds(profileName, { podName: pod.name });
-  const pushReporters = createPushReporters({ enabled: options.report, log });
+  // A dry run measures nothing, so it pushes nothing; its URLs were still checked above.
+  const pushReporters = createPushReporters({ enabled: options.report && !options.dryRun, log });
   const reporters = new ReporterMultiplexer(
     [...reporterList, ...pushReporters, settlePushOutcome(pushReporters, runDir), createHtmlReporter(runDir, { resultsRoot }), createConsoleReporter(runDir)],
     log,
