@@ -20,6 +20,8 @@
 #   THRESHOLDS          threshold profile name or file; default: the suite's own default
 #   TEST_SELECTION      a case, a tier or all; default all
 #   BASELINE            last | path of a results.json; empty: no regression comparison; default last
+#   COMPARE_ACROSS      with BASELINE: compare even across these changes, e.g. kernel,qemu for
+#                       the verify job, which tests a new kernel or QEMU build; default empty
 #   PUSH_RESULTS        true: push to TEST_DB_URL (-r); false: do not; default true
 #   KFN_RESULTS_STORE   results root kept across builds (history.jsonl and earlier runs, which
 #                       `--baseline last` needs); default $HOME/kvmfornfv-results/<pod name>
@@ -142,6 +144,7 @@ args=(run -t "${TEST_SELECTION:-all}" --pod "$pod_file" --results "$store")
 [[ -n ${THRESHOLDS:-} ]] && args+=(--thresholds "$THRESHOLDS")
 baseline=${BASELINE-last}
 [[ -n $baseline ]] && args+=(--baseline "$baseline")
+[[ -n $baseline && -n ${COMPARE_ACROSS:-} ]] && args+=(--compare-across "$COMPARE_ACROSS")
 [[ ${PUSH_RESULTS:-true} == true ]] && args+=(-r)
 
 declare -A before=()

@@ -66,7 +66,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('--known-hosts <file>', 'known_hosts file that accept-new appends to')
       .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false)
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
-      .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json');
+      .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')
+      .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build');
 
   addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
     async (options: RunCommandOptions) => {

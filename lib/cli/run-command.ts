@@ -32,7 +32,7 @@ import { exitCodeFor, outcomeOfCases } from './exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
 import { lockPod } from './pod-lock.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
-import { judgeRegression, recordHistory } from './regression-stage.ts';
+import { checkBaselineOption, judgeRegression, parseCompareAcross, recordHistory } from './regression-stage.ts';
 import { openRunLog, type RunLog } from './run-log.ts';
 import { createSessionSource } from './session-source.ts';
 
@@ -50,6 +50,8 @@ export interface RunCommandOptions {
   report: boolean;
   /** --baseline last|FILE: judge regressions against an earlier run. */
   baseline?: string;
+  /** --compare-across kernel,qemu: compare with the baseline even across these changes. */
+  compareAcross?: string;
 }
 
 export function makeRunId(now = new Date()): string {
@@ -58,7 +60,7 @@ export function makeRunId(now = new Date()): string {
 }
 
 /** Bad input is found here, before any node is touched or any lab is built. */
-function validateInputs(options: RunCommandOptions): { catalogue: Catalogue; profileName: string } {
+async function validateInputs(options: RunCommandOptions): Promise<{ catalogue: Catalogue; profileName: string }> {
   const catalogue = loadCatalogue();
   selectCases(catalogue, options.test);
   const profileName = options.thresholds ?? (options.pod ? 'opnfv-tc028' : 'lab');
@@ -67,11 +69,13 @@ function validateInputs(options: RunCommandOptions): { catalogue: Catalogue; pro
   parseRegressionPolicy(profile.sections.regression, profile.file);
   parsePreflightPolicy(profile.sections.preflight, profile.file);
   createPushReporters({ enabled: options.report, log: () => {} });
+  parseCompareAcross(options.compareAcross);
+  await checkBaselineOption(options.baseline);
   return { catalogue, profileName };
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
-  const { catalogue, profileName } = validateInputs(options);
+  const { catalogue, profileName } = await validateInputs(options);
   const resultsRoot = resolve(options.results);
   const runId = makeRunId();
   const runDir = join(resultsRoot, runId);
@@ -185,8 +189,11 @@ async function finishRun(args: {
   const { run, options } = args;
   if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
   if (args.received) run.notes.push(`aborted by ${args.received}`);
+  let regressionProblem: string | undefined;
   if (options.baseline && !options.dryRun) {
-    run.regression = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, log: args.log });
+    const judged = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, compareAcross: parseCompareAcross(options.compareAcross), log: args.log });
+    if (judged.report) run.regression = judged.report;
+    if (judged.problem) run.notes.push((regressionProblem = judged.problem));
   }
   explainFailures(run);
   const comparison = buildForwardingComparison(run);
@@ -194,7 +201,7 @@ async function finishRun(args: {
   const outcome = outcomeOfCases(run);
   run.exitCode = exitCodeFor({
     ...outcome,
-    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received),
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(regressionProblem),
     regression: run.regression?.failing ?? false,
   });
   // The reporters end with the pushes, then settle the exit code (a failed push is 69

@@ -27,6 +27,9 @@ const cases: Array<{ kind: string; args: string[]; says: string[] }> = [
   { kind: 'unknown -t selection', args: ['--pod', goodPod, '-t', 'timr'], says: ['-t', '"timr" is not a case, a tier or all'] },
   { kind: '--duration not a number', args: ['--pod', goodPod, '--duration', 'ten'], says: ['--duration', 'expected seconds > 0, got "ten"'] },
   { kind: 'unknown option', args: ['--pod', goodPod, '--durration', '5'], says: ['unknown option', '--durration'] },
+  { kind: 'baseline file missing', args: ['--pod', goodPod, '--baseline', 'no/such/results.json'], says: ['no/such/results.json', 'cannot read the baseline', 'expected a results.json'] },
+  { kind: 'baseline not a results.json', args: ['--pod', goodPod, '--baseline', podFixture('extended-pod.yaml')], says: ['extended-pod.yaml', 'expected a results.json'] },
+  { kind: '--compare-across unknown', args: ['--pod', goodPod, '--baseline', 'last', '--compare-across', 'kernel,libvirt'], says: ['--compare-across', 'kernel, qemu', '"libvirt"'] },
   { kind: 'unknown host key policy', args: ['--pod', goodPod, '--host-key-policy', 'yolo'], says: ['--host-key-policy', 'yolo', 'strict'] },
 ];
 

@@ -103,6 +103,13 @@ describe('ci/run-pod-tests.sh', function () {
     expect(out.npmCalls).to.deep.equal([`exec --offline -- kvmfornfv-test run -t timer --pod ${join(work, 'pods', 'intel-pod10.yaml')} --results ${store} --thresholds rt-kvm --baseline last -r`]);
   });
 
+  it('passes COMPARE_ACROSS with the baseline, and drops it without one', async () => {
+    const withBaseline = await runScript({ args: ['--mode', 'gate'], env: { COMPARE_ACROSS: 'kernel,qemu' } });
+    expect(withBaseline.npmCalls[0]).to.match(/ --baseline last --compare-across kernel,qemu -r$/);
+    const without = await runScript({ args: ['--mode', 'gate'], env: { COMPARE_ACROSS: 'kernel,qemu', BASELINE: '' } });
+    expect(without.npmCalls[0]).to.not.include('--compare-across');
+  });
+
   it('leaves out the push and the baseline when asked, and finds the pod from NODE_NAME', async () => {
     const out = await runScript({ args: ['--mode', 'gate'], env: { POD_FILE: '', NODE_NAME: 'intel-pod10', POD_DIR: join(work, 'pods'), PUSH_RESULTS: 'false', BASELINE: '' } });
     expect(out.exitCode, out.stderr).to.equal(0);
