@@ -6,7 +6,15 @@ import type { NodeSessions } from '../harness/node-sessions.ts';
 import { acquirePodLock, type PodLock } from '../lock/pod-lock.ts';
 import type { NodeSession } from '../remote/types.ts';
 
-export async function lockPod(args: { pod: Pod; sessions: NodeSessions; runId: string; buildTag: string; log: (line: string) => void }): Promise<PodLock | undefined> {
+export async function lockPod(args: {
+  pod: Pod;
+  sessions: NodeSessions;
+  runId: string;
+  buildTag: string;
+  log: (line: string) => void;
+  /** The lease ran out and another run took a node: this run is no longer alone on the pod. */
+  onLost: (node: string, detail: string) => void;
+}): Promise<PodLock | undefined> {
   const reachable: NodeSession[] = [];
   for (const node of args.pod.nodes.filter((n) => n.role !== 'other')) {
     try {
@@ -18,5 +26,5 @@ export async function lockPod(args: { pod: Pod; sessions: NodeSessions; runId: s
   if (reachable.length === 0) return undefined;
   // The lock is named after the pod: two lab pods on one machine share /run, not a pod.
   const name = args.pod.name.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return acquirePodLock(reachable, { runId: args.runId, buildTag: args.buildTag }, { name, log: args.log });
+  return acquirePodLock(reachable, { runId: args.runId, buildTag: args.buildTag }, { name, log: args.log, onLost: args.onLost });
 }

@@ -132,8 +132,14 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   });
 
   let run: RunResult | undefined;
+  let lockLost: string | undefined;
+  // Another run measuring the same nodes makes every figure from then on suspect.
+  const onLockLost = (node: string, detail: string) => {
+    lockLost ??= `the pod lock on ${node} was lost (${detail}): another run may have measured this pod at the same time, so this run stopped`;
+    abort.abortFromWithin(`pod lock on ${node} lost`);
+  };
   try {
-    const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log });
+    const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost });
     if (lock) releaseLock = () => lock.release();
     run = await executeRun({
       catalogue,
@@ -171,7 +177,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   }
   const labProblem = await removeLab().then(() => undefined, describeError);
   abort.dispose();
-  return finishRun({ run, runDir, resultsRoot, labProblem, received: abort.received(), options, profile, reporters, runLog, log });
+  return finishRun({ run, runDir, resultsRoot, labProblem, lockLost, received: abort.received(), options, profile, reporters, runLog, log });
 }
 
 async function finishRun(args: {
@@ -179,6 +185,7 @@ async function finishRun(args: {
   runDir: string;
   resultsRoot: string;
   labProblem: string | undefined;
+  lockLost: string | undefined;
   received: NodeJS.Signals | undefined;
   options: RunCommandOptions;
   profile: ReturnType<typeof loadThresholds>;
@@ -189,6 +196,7 @@ async function finishRun(args: {
   const { run, options } = args;
   if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
   if (args.received) run.notes.push(`aborted by ${args.received}`);
+  if (args.lockLost) run.notes.push(args.lockLost);
   let regressionProblem: string | undefined;
   if (options.baseline && !options.dryRun) {
     const judged = await judgeRegression({ run, spec: options.baseline, resultsRoot: args.resultsRoot, profile: args.profile, compareAcross: parseCompareAcross(options.compareAcross), log: args.log });
@@ -201,7 +209,7 @@ async function finishRun(args: {
   const outcome = outcomeOfCases(run);
   run.exitCode = exitCodeFor({
     ...outcome,
-    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(regressionProblem),
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
     regression: run.regression?.failing ?? false,
   });
   // The reporters end with the pushes, then settle the exit code (a failed push is 69

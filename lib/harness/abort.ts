@@ -7,6 +7,8 @@ export interface AbortHandlers {
   readonly signal: AbortSignal;
   /** The signal that aborted the run, if any. */
   readonly received: () => NodeJS.Signals | undefined;
+  /** Aborts the run gracefully from inside, e.g. when its pod lock was lost; no grace timer. */
+  abortFromWithin(reason: string): void;
   dispose(): void;
 }
 
@@ -59,6 +61,11 @@ export function installAbortHandlers(options: AbortOptions): AbortHandlers {
   return {
     signal: controller.signal,
     received: () => received,
+    abortFromWithin(reason: string) {
+      if (controller.signal.aborted) return;
+      options.log(`${reason}: stopping the measurement, keeping what was measured, cleaning up`);
+      controller.abort(new Error(reason));
+    },
     dispose() {
       clearTimeout(graceTimer);
       proc.off('SIGINT', onSignal);

@@ -29,6 +29,22 @@ describe('abort handling', () => {
     handlers.dispose();
     expect(proc.listenerCount('SIGINT')).to.equal(0);
   });
+
+  it('aborts from within (a lost pod lock) with the reason, once, without forcing an exit', async () => {
+    const proc = new EventEmitter();
+    const lines: string[] = [];
+    let exited: number | undefined;
+    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc as unknown as NodeJS.Process });
+    handlers.abortFromWithin('pod lock on host lost');
+    handlers.abortFromWithin('pod lock on guest lost');
+    expect(handlers.signal.aborted).to.equal(true);
+    expect((handlers.signal.reason as Error).message).to.equal('pod lock on host lost');
+    expect(handlers.received()).to.equal(undefined);
+    expect(lines).to.deep.equal(['pod lock on host lost: stopping the measurement, keeping what was measured, cleaning up']);
+    await new Promise((r) => setTimeout(r, 10));
+    expect(exited).to.equal(undefined);
+    handlers.dispose();
+  });
 });
 
 describe('CleanupStack', () => {
