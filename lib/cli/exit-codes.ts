@@ -31,7 +31,13 @@ export function exitCodeFor(outcome: RunOutcome): ExitCode {
 }
 
 /** What the run's cases say about the exit code; pushes and regressions are added by their stages. */
-export function outcomeOfCases(run: Pick<RunResult, 'cases'>): RunOutcome {
+export function outcomeOfCases(run: Pick<RunResult, 'cases'>, options: { dryRun?: boolean } = {}): RunOutcome {
   const statuses = run.cases.map((c) => c.status);
-  return { notMeasured: statuses.includes('error'), thresholdFailed: statuses.includes('fail') };
+  return { notMeasured: statuses.includes('error') || (!options.dryRun && isNothingMeasured(run)), thresholdFailed: statuses.includes('fail') };
+}
+
+// Every selected case skipped (unmet dependencies, no such node on the pod): a gate that
+// went green here would have verified nothing.
+export function isNothingMeasured(run: Pick<RunResult, 'cases'>): boolean {
+  return run.cases.length > 0 && run.cases.every((c) => c.status === 'skip');
 }

@@ -85,7 +85,7 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
   }
   run.stoppedAt = new Date().toISOString();
   run.status = combineStatuses(run.cases.map((c) => c.status));
-  run.exitCode = exitCodeFor(outcomeOfCases(run));
+  run.exitCode = exitCodeFor(outcomeOfCases(run, { dryRun: scope.dryRun }));
   return run;
 }
 

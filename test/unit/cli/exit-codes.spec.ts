@@ -18,4 +18,10 @@ describe('exit codes', () => {
     expect(exitCodeFor(outcomeOfCases(cases('pass', 'fail', 'skip')))).to.equal(EXIT.thresholdFailed);
     expect(exitCodeFor(outcomeOfCases(cases('pass', 'skip')))).to.equal(EXIT.ok);
   });
+
+  it('a run whose every case was skipped measured nothing (70), unless it was a dry run', () => {
+    const cases = (...statuses: string[]) => ({ cases: statuses.map((status) => ({ status })) }) as never;
+    expect(exitCodeFor(outcomeOfCases(cases('skip', 'skip')))).to.equal(EXIT.notMeasured);
+    expect(exitCodeFor(outcomeOfCases(cases('skip', 'skip'), { dryRun: true }))).to.equal(EXIT.ok);
+  });
 });
