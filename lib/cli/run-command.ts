@@ -5,7 +5,7 @@
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { loadCatalogue, selectCases, type Catalogue } from '../config/catalogue.ts';
-import { readOpnfvEnvironment } from '../config/environment.ts';
+import { applyXtestingDefaults, readOpnfvEnvironment } from '../config/environment.ts';
 import { loadPod } from '../config/pod.ts';
 import { podSecrets, type Pod } from '../config/pod-model.ts';
 import { loadThresholds } from '../config/thresholds.ts';
@@ -28,7 +28,7 @@ import { createPlotPropertiesReporter } from '../report/plot-properties.ts';
 import { createResultsJsonReporter } from '../report/results-json.ts';
 import { ReporterMultiplexer } from '../report/reporter.ts';
 import type { RunResult } from '../results/model.ts';
-import { exitCodeFor, outcomeOfCases } from './exit-codes.ts';
+import { exitCodeFor, isNothingMeasured, outcomeOfCases } from './exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
 import { lockPod } from './pod-lock.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
@@ -147,7 +147,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       environment,
       isBlocking: (testCase) => testCase.blocking && (testCase.tier !== 'preflight' || parsePreflightPolicy(profile.sections.preflight, profile.file).blocking),
       reporters,
-      env: process.env,
+      env: applyXtestingDefaults(process.env),
       nodes: sessions.systemInfo,
       tools: sessions.tools,
       notes,
@@ -206,7 +206,8 @@ async function finishRun(args: {
   explainFailures(run);
   const comparison = buildForwardingComparison(run);
   if (comparison) run.comparison = comparison;
-  const outcome = outcomeOfCases(run);
+  if (!options.dryRun && isNothingMeasured(run)) run.notes.push('nothing was measured: every selected case was skipped (see each case\'s reason)');
+  const outcome = outcomeOfCases(run, { dryRun: options.dryRun });
   run.exitCode = exitCodeFor({
     ...outcome,
     notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
