@@ -8,6 +8,15 @@ import { buildConfigIssues } from './zod-issues.ts';
 
 export const DEFAULT_CATALOGUE = fileURLToPath(new URL('../../testcases/testcases.yaml', import.meta.url));
 
+function isRegExp(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const caseSchema = z.object({
   case_name: z.string().regex(/^[a-z][a-z0-9_]*$/, 'expected a lower-case name of letters, digits and _'),
   project_name: z.literal('kvmfornfv'),
@@ -15,7 +24,10 @@ const caseSchema = z.object({
   blocking: z.boolean().default(true),
   enabled: z.boolean().default(true),
   description: z.string().default(''),
-  dependencies: z.array(z.record(z.string(), z.string())).nullish().transform((d) => d ?? []),
+  dependencies: z
+    .array(z.record(z.string(), z.string().refine(isRegExp, 'expected a regular expression the variable must match, e.g. "^os-.*-ha$"')))
+    .nullish()
+    .transform((d) => d ?? []),
   run: z.object({
     name: z.string().regex(/^[a-z][a-z0-9-]*$/, 'expected a suite name of lower-case letters, digits and -'),
     args: z.record(z.string(), z.unknown()).nullish().transform((a) => a ?? {}),

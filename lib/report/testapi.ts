@@ -177,6 +177,14 @@ export function checkTestApiUrl(url: string): URL {
   if (!['http:', 'https:', 'file:'].includes(parsed.protocol)) {
     throw new ConfigError('environment', [{ path: 'TEST_DB_URL', message: `scheme ${parsed.protocol} is not supported: ${expected}` }]);
   }
+  // file://results.jsonl makes "results.jsonl" the host: found here, not after the run.
+  if (parsed.protocol === 'file:') {
+    try {
+      fileURLToPath(parsed);
+    } catch {
+      throw new ConfigError('environment', [{ path: 'TEST_DB_URL', message: `"${url}" does not name a local file (a file URL has three slashes and an absolute path): ${expected}` }]);
+    }
+  }
   return parsed;
 }
 

@@ -52,6 +52,11 @@ describe('catalogue (testcases/testcases.yaml)', () => {
     }
   });
 
+  it('rejects a dependency that is not a regular expression when the catalogue is loaded', () => {
+    const file = writeCatalogue('tiers:\n  - name: latency\n    testcases:\n      - {case_name: timer, project_name: kvmfornfv, dependencies: [{DEPLOY_SCENARIO: "os-(nosdn"}], run: {name: timer}}\n');
+    expect(() => loadCatalogue(file)).to.throw(ConfigError, /tiers\[0\]\.testcases\[0\]\.dependencies\[0\]\.DEPLOY_SCENARIO: expected a regular expression/);
+  });
+
   it('rejects duplicate case names, since -t could not tell them apart', () => {
     const tc = '      - {case_name: timer, project_name: kvmfornfv, run: {name: timer}}\n';
     const file = writeCatalogue(`tiers:\n  - name: latency\n    testcases:\n${tc}  - name: more\n    testcases:\n${tc}`);

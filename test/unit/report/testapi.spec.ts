@@ -315,6 +315,11 @@ describe('report/testapi', () => {
       expect(() => checkTestApiUrl('ftp://db/results')).to.throw(ConfigError, /TEST_DB_URL: scheme ftp: is not supported/);
       expect(() => createTestApiReporter({ url: 'not a url' })).to.throw(ConfigError, /TEST_DB_URL/);
     });
+
+    it('refuses a file URL that names a host instead of a path, before the run', () => {
+      expect(() => checkTestApiUrl('file://testapi.jsonl')).to.throw(ConfigError, /TEST_DB_URL: "file:\/\/testapi\.jsonl" does not name a local file/);
+      expect(checkTestApiUrl('file:///tmp/testapi.jsonl').pathname).to.equal('/tmp/testapi.jsonl');
+    });
   });
 });
 
