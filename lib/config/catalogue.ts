@@ -119,6 +119,7 @@ export function unmetDependency(testCase: CatalogueCase, env: NodeJS.ProcessEnv)
   for (const dependency of testCase.dependencies) {
     for (const [variable, pattern] of Object.entries(dependency)) {
       const value = env[variable] ?? '';
+      if (!isRegExp(pattern)) throw new ConfigError('testcases.yaml', [{ path: `${testCase.caseName}.dependencies.${variable}`, message: `expected a regular expression, found ${JSON.stringify(pattern)}` }]);
       if (!new RegExp(pattern).test(value)) return `${variable}="${value}" does not match /${pattern}/`;
     }
   }

@@ -3,7 +3,7 @@
 // wrong becomes an error result, so the run can report and clean up.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import Mocha from 'mocha';
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { CatalogueCase } from '../config/catalogue.ts';
@@ -110,18 +110,21 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
       currentTest = this.currentTest;
     },
   });
-  mocha.addFile(join(scope.suitesDir ?? SUITES_DIR, `${testCase.suite}.spec.ts`));
+  const suiteFile = join(scope.suitesDir ?? SUITES_DIR, `${testCase.suite}.spec.ts`);
 
   let caseError: unknown;
   let testcases: TestcaseResult[] = [];
   setActiveCase(context);
   try {
-    await mocha.loadFilesAsync();
+    await loadSuiteAfresh(mocha, suiteFile);
     const onAbort = () => runner.abort();
     const runner = mocha.run();
     scope.signal.addEventListener('abort', onAbort, { once: true });
     await new Promise<void>((resolve) => runner.on('end', () => resolve()));
     scope.signal.removeEventListener('abort', onAbort);
+    // An ended runner keeps its process-wide uncaughtException listener and would rethrow a
+    // later case's stray async error, killing the run with no reports and no undo.
+    runner.dispose();
     testcases = collectTestcases(mocha.suite, events, {
       classname,
       caseName: testCase.caseName,
@@ -158,6 +161,19 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     details,
     rawOutputs,
   };
+}
+
+let suiteLoads = 0;
+
+// Mocha's loader goes through Node's module cache, so a suite file would declare its tests
+// for the first case only; two catalogue cases may share a suite with different args. A
+// query string makes each load a new module instance (the lib modules it imports stay shared).
+async function loadSuiteAfresh(mocha: Mocha, file: string): Promise<void> {
+  mocha.suite.emit('pre-require', globalThis, file, mocha);
+  suiteLoads += 1;
+  const module: unknown = await import(`${pathToFileURL(file).href}?load=${suiteLoads}`);
+  mocha.suite.emit('require', module, file, mocha);
+  mocha.suite.emit('post-require', globalThis, file, mocha);
 }
 
 export function errorTestcase(classname: string, title: string, message: string): TestcaseResult {

@@ -5,6 +5,7 @@ import type { Catalogue, CatalogueCase } from '../config/catalogue.ts';
 import { selectCases, unmetDependency } from '../config/catalogue.ts';
 import type { CaseResult, RunEnvironment, RunResult } from '../results/model.ts';
 import { combineStatuses } from '../results/status.ts';
+import { describeError } from '../errors.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/model.ts';
 import type { ReporterMultiplexer } from '../report/reporter.ts';
 import { outcomeOfCases, exitCodeFor } from '../cli/exit-codes.ts';
@@ -70,14 +71,7 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
 
   let blockedBy: string | undefined;
   for (const testCase of selected) {
-    const skipReason = scope.signal.aborted
-      ? 'the run was aborted before this case started'
-      : blockedBy
-        ? `not run: blocking case ${blockedBy} did not pass`
-        : !testCase.enabled
-          ? 'disabled in testcases.yaml (enabled: false)'
-          : unmetDependency(testCase, request.env);
-    const result = skipReason ? wholeCaseResult(testCase, 'skip', skipReason) : await runCase(scope, testCase);
+    const result = await runOrSkip(request, testCase, blockedBy);
     run.cases.push(result);
     run.stoppedAt = new Date().toISOString();
     if ((request.isBlocking?.(testCase) ?? testCase.blocking) && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
@@ -86,7 +80,27 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
   run.stoppedAt = new Date().toISOString();
   run.status = combineStatuses(run.cases.map((c) => c.status));
   run.exitCode = exitCodeFor(outcomeOfCases(run, { dryRun: scope.dryRun }));
+  // An abort between two cases leaves only passes and skips: still not a run that passed.
+  if (scope.signal.aborted) {
+    run.status = 'error';
+    run.exitCode = exitCodeFor({ ...outcomeOfCases(run), notMeasured: true });
+  }
   return run;
+}
+
+async function runOrSkip(request: RunRequest, testCase: CatalogueCase, blockedBy: string | undefined): Promise<CaseResult> {
+  const { scope } = request;
+  if (scope.signal.aborted) return wholeCaseResult(testCase, 'skip', 'the run was aborted before this case started');
+  if (blockedBy) return wholeCaseResult(testCase, 'skip', `not run: blocking case ${blockedBy} did not pass`);
+  if (!testCase.enabled) return wholeCaseResult(testCase, 'skip', 'disabled in testcases.yaml (enabled: false)');
+  let unmet: string | undefined;
+  try {
+    unmet = unmetDependency(testCase, request.env);
+  } catch (error) {
+    // loadCatalogue refuses bad regexes; a catalogue built otherwise must still not lose the run.
+    return wholeCaseResult(testCase, 'error', `its dependencies could not be checked: ${describeError(error)}`);
+  }
+  return unmet ? wholeCaseResult(testCase, 'skip', unmet) : runCase(scope, testCase);
 }
 
 /**
