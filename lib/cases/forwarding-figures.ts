@@ -96,12 +96,8 @@ export interface ThroughputEntry {
   ceilingPps: number;
   ceilingSource: 'line-rate' | 'calibration';
   lossAtRate: { ratePps: number; lossPercent: number; valid: boolean; invalidReasons: string[] } | null;
-  /**
-   * The latency the regression gate and the comparison read: the highest load, directions
-   * merged. NDR and PDR are repeated beside it because the InfluxDB view turns the numbers next
-   * to a latency summary into fields of its point.
-   */
-  latency: ({ where: string; ratePps: number; lossPercent: number; ndrPps: number | null; pdrPps: number | null } & LatencyRecord) | null;
+  /** The latency the regression gate, the comparison and InfluxDB read: the highest load, directions merged. */
+  latency: ({ where: string; ratePps: number; lossPercent: number } & LatencyRecord) | null;
   latencyAtLoads: LatencyAtLoad[];
   calibration: CalibrationRecord | null;
   search: { epsilonPps: number; maxSearchTrials: number; generatorLimitPps: number | null; notes: string[] };

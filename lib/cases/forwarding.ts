@@ -205,8 +205,6 @@ class Run implements ForwardingRun {
                 where: `${top.load.loadPercent} % of NDR, ${directions > 1 ? 'both directions merged' : 'forward'}`,
                 ratePps: top.load.ratePps,
                 lossPercent: top.load.lossPercent,
-                ndrPps: ndr.confirmedPps === null ? null : ndr.confirmedPps * directions,
-                pdrPps: pdr.confirmedPps === null ? null : pdr.confirmedPps * directions,
                 ...buildLatencyRecord(merged),
               }
             : null,

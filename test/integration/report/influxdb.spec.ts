@@ -2,7 +2,9 @@
 // influxdb 1.6, started by test/support/influxd.ts) and reads them back with InfluxQL.
 import { expect } from 'chai';
 import { PushError } from '../../../lib/errors.ts';
-import { buildInfluxPoints, createInfluxDbReporter, pushToInfluxDb, resolveInfluxTarget, type InfluxPoint } from '../../../lib/report/influxdb.ts';
+import { buildInfluxPoints, type InfluxPoint } from '../../../lib/report/influx-points.ts';
+import { createInfluxDbReporter, pushToInfluxDb, resolveInfluxTarget } from '../../../lib/report/influxdb.ts';
+import { buildLabDeviceInterruptCase, loadLabOvsDpdkRun } from '../../fixtures/report/lab-runs.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 import { findInfluxd, freeLoopbackPort, startPrivateInfluxd, type InfluxQueryAnswer, type PrivateInfluxd } from '../../support/influxd.ts';
 
@@ -12,6 +14,13 @@ function rowsOf(answer: InfluxQueryAnswer): Row[] {
   const result = answer.results[0];
   if (answer.error || result?.error) throw new Error(`query failed: ${answer.error ?? result?.error}`);
   return (result?.series ?? []).flatMap((s) => s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))));
+}
+
+// One entry per series of a GROUP BY answer: its tags and its rows.
+function seriesOf(answer: InfluxQueryAnswer): { tags: Record<string, string>; rows: Row[] }[] {
+  const result = answer.results[0];
+  if (answer.error || result?.error) throw new Error(`query failed: ${answer.error ?? result?.error}`);
+  return (result?.series ?? []).map((s) => ({ tags: s.tags ?? {}, rows: s.values.map((v) => Object.fromEntries(s.columns.map((c, i) => [c, v[i]]))) }));
 }
 
 describe('report/influxdb against influxd 1.6', function () {
@@ -75,6 +84,39 @@ describe('report/influxdb against influxd 1.6', function () {
     expect(rows.map((r) => [r.frame_size, r.rx_mpps, r.p99_us]).sort()).to.deep.equal([
       ['1518', 0.81, 45],
       ['64', 7.41, 34],
+    ]);
+  });
+
+  it('a recorded lab forwarding run and device_interrupt runs under two loads, read back grouped by node and load', async () => {
+    const run = loadLabOvsDpdkRun();
+    run.cases.push(buildLabDeviceInterruptCase({ receiver: 'guest', generator: 'tgen', load: 'idle', startedAt: '2026-11-25T17:57:00.000Z' }));
+    const reporter = createInfluxDbReporter({ url: `${influx.baseUrl}/write?db=kvmfornfv` });
+    await reporter.onEnd?.(run);
+    expect(reporter.outcome.failures.map((f) => f.message)).to.deep.equal([]);
+    expect(reporter.outcome).to.include({ state: 'pushed', accepted: 5 });
+    const loaded = loadLabOvsDpdkRun();
+    loaded.cases = [buildLabDeviceInterruptCase({ receiver: 'guest', generator: 'tgen', load: 'cpu on host cpus 0', startedAt: '2026-11-25T18:10:00.000Z' })];
+    await pushToInfluxDb(buildInfluxPoints(loaded), resolveInfluxTarget(influx.baseUrl));
+
+    const forwarding = seriesOf(
+      await influx.query(`SELECT ndr_pps, pdr_pps, p99_us, max_us, samples FROM kvmfornfv_ovs_dpdk_forwarding WHERE pod = 'lab-kfn261c' GROUP BY node, load, frame_size`, 'kvmfornfv'),
+    );
+    const byFrame = (a: { tags: Record<string, string> }, b: { tags: Record<string, string> }) => Number(a.tags.frame_size) - Number(b.tags.frame_size);
+    expect(forwarding.sort(byFrame).map((s) => [s.tags, s.rows.map((r) => [r.ndr_pps, r.pdr_pps, r.p99_us, r.max_us, r.samples])])).to.deep.equal([
+      [{ node: 'guest', load: 'idle', frame_size: '64' }, [[31300, 39124, 18481.151, 24167.078, 84510]]],
+      [{ node: 'guest', load: 'idle', frame_size: '1518' }, [[18394, 18394, 18612.223, 24698.6, 49049]]],
+    ]);
+    const fwdTags = rowsOf(await influx.query(`SELECT * FROM kvmfornfv_ovs_dpdk_forwarding WHERE pod = 'lab-kfn261c' AND frame_size = '64'`, 'kvmfornfv'));
+    expect(fwdTags[0]).to.include({ time: Date.parse('2026-11-25T17:54:17.078Z'), scenario: 'scenario', installer: 'unknown', build: 'none', role: 'guest', case: 'ovs_dpdk_forwarding' });
+    const types = Object.fromEntries(rowsOf(await influx.query('SHOW FIELD KEYS FROM kvmfornfv_ovs_dpdk_forwarding', 'kvmfornfv')).map((r) => [r.fieldKey, r.fieldType]));
+    expect(types).to.include({ ndr_pps: 'float', ndr_confirmed: 'boolean', ndr_is_lower_bound: 'boolean', p99_us: 'float', samples: 'integer' });
+
+    const interrupts = seriesOf(await influx.query(`SELECT count(p99_us) AS points, max(p99_us) AS p99_us FROM kvmfornfv_device_interrupt WHERE pod = 'lab-kfn261c' GROUP BY node, load`, 'kvmfornfv'));
+    expect(interrupts.map((s) => [s.tags.node, s.tags.load, s.rows[0]?.points, s.rows[0]?.p99_us]).sort()).to.deep.equal([
+      ['guest', 'cpustress', 2, 243.711],
+      ['guest', 'idle', 2, 243.711],
+      ['tgen', 'cpustress', 1, 40.191],
+      ['tgen', 'idle', 1, 40.191],
     ]);
   });
 

@@ -5,7 +5,7 @@ import { checkForwarderCounts, startForwarding, type CountingTopology, type Forw
 import { parseForwardingArgs } from '../../../lib/cases/forwarding-args.ts';
 import { buildForwardingFigures, type ThroughputEntry } from '../../../lib/cases/forwarding-figures.ts';
 import { extractForwardingFigures } from '../../../lib/regression/figures.ts';
-import { buildInfluxPoints } from '../../../lib/report/influxdb.ts';
+import { buildInfluxPoints } from '../../../lib/report/influx-points.ts';
 import type { CaseResult, RunResult } from '../../../lib/results/model.ts';
 import { buildForwardingContext, buildLabPod, buildSimulatedTgen, type DeviceModel } from './forwarding-fakes.ts';
 
@@ -77,16 +77,15 @@ describe('cases/forwarding startForwarding and measure', () => {
     expect(argv).to.include(`--dst-mac ${host.ports.find((p) => p.name === 'h0')!.mac}`);
   });
 
-  it('records the shape the InfluxDB view reads: one point per latency, throughput beside the merged one', async () => {
+  it('records the shape the InfluxDB view reads: one point per frame size, on the forwarding node', async () => {
     const { entry } = await measureOnce({ generatorMaxPps: 500_000, capacityPps: 100_000, latencyNs: 50_000 });
-    const result = { caseName: 'baremetal_forwarding', status: 'pass', startedAt: '2026-11-25T12:00:00.000Z', details: { throughput: [entry] } };
+    const details = { topology: { nodes: ['host'] }, throughput: [entry] };
+    const result = { caseName: 'baremetal_forwarding', status: 'pass', startedAt: '2026-11-25T12:00:00.000Z', details };
     const run = { pod: { name: 'lab' }, environment: { nodeName: '', deployScenario: '', installerType: '', buildTag: '' }, nodes: {}, cases: [result] } as unknown as RunResult;
     const points = buildInfluxPoints(run);
-    const merged = points.find((p) => p.tags.series === 'throughput.0.latency.summary')!;
-    expect(merged.tags.frame_size).to.equal('64');
-    expect(merged.fields).to.include({ ndr_pps: entry.ndrPps, pdr_pps: entry.pdrPps, p99_ns: 50_000 });
-    // 3 loads x 2 directions, the merged one, and the generator's 2 directions.
-    expect(points).to.have.length(9);
+    expect(points).to.have.length(1);
+    expect(points[0]!.tags).to.include({ frame_size: '64', node: 'host', load: 'idle' });
+    expect(points[0]!.fields).to.include({ ndr_pps: entry.ndrPps, pdr_pps: entry.pdrPps, p99_us: 50 });
   });
 
   it('records the shape the regression gate reads', async () => {

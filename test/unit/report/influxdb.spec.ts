@@ -2,15 +2,8 @@ import { expect } from 'chai';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError, PushError } from '../../../lib/errors.ts';
-import {
-  buildInfluxPoints,
-  createInfluxDbReporter,
-  formatLinePoint,
-  formatLineProtocol,
-  pushToInfluxDb,
-  resolveInfluxTarget,
-  type InfluxPoint,
-} from '../../../lib/report/influxdb.ts';
+import { buildInfluxPoints, type InfluxPoint } from '../../../lib/report/influx-points.ts';
+import { createInfluxDbReporter, formatLinePoint, formatLineProtocol, pushToInfluxDb, resolveInfluxTarget } from '../../../lib/report/influxdb.ts';
 import type { FetchLike } from '../../../lib/report/push-http.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 
@@ -79,7 +72,7 @@ describe('report/influxdb', () => {
       });
     }
 
-    it('other cases: a point per latency summary, frame size as a tag, the numbers beside it as fields', () => {
+    it('other cases (fallback walk): a point per latency summary, frame size as a tag, the numbers beside it as fields', () => {
       const points = buildInfluxPoints(loadRunFixture('forwarding-frames'));
       expect(points.map((p) => [p.measurement, p.tags.frame_size, p.tags.series])).to.deep.equal([
         ['kvmfornfv_ovs_dpdk_forwarding', '64', 'frames.0.latency'],
@@ -89,6 +82,11 @@ describe('report/influxdb', () => {
       expect(points[0]?.fields).to.not.have.property('p9999_us');
       expect(points[0]?.fields).to.not.have.property('frame_size');
       expect(points[0]?.tags).to.include({ installer: 'apex', case: 'ovs_dpdk_forwarding' });
+      // No node named anywhere in these details; a forwarding case runs no load.
+      expect(points.map((p) => [p.tags.node, p.tags.load])).to.deep.equal([
+        ['unknown', 'idle'],
+        ['unknown', 'idle'],
+      ]);
     });
 
     it('other cases: the node tag when the summary sits under a node name', () => {
@@ -96,7 +94,7 @@ describe('report/influxdb', () => {
       const latency = (run.cases[0]?.details.frames as { latency: unknown }[])[0]?.latency;
       run.cases[0]!.details = { 'vnf-guest': { frameSize: 64, latency } };
       const [only] = buildInfluxPoints(run);
-      expect(only?.tags).to.include({ node: 'vnf-guest', role: 'guest', frame_size: '64', series: 'vnf-guest.latency' });
+      expect(only?.tags).to.include({ node: 'vnf-guest', role: 'guest', load: 'idle', frame_size: '64', series: 'vnf-guest.latency' });
     });
 
     it('every point of every fixture formats as line protocol', () => {
