@@ -76,12 +76,32 @@ function addTestcases(suite: SuiteBuilder, testcases: TestcaseResult[]): void {
 
 function addTestcase(suite: SuiteBuilder, tc: TestcaseResult): void {
   const testCase = suite.testCase().className(tc.classname).name(tc.title).time(tc.durationMs / 1000);
-  // Measurement tags first: Jenkins keeps only the ends of a passing test's output.
-  const out = [measurementTags(tc.measurements), tc.systemOut ?? ''].filter(Boolean).join('\n');
+  const tags = measurementTags(tc.measurements);
+  const text = tc.systemOut ?? '';
+  const out = tc.status === 'pass' || tc.status === 'skip' ? buildPassingOutput(tags, text) : [tags, text].filter(Boolean).join('\n');
   if (out) testCase.standardOutput(out);
   if (tc.status === 'fail') testCase.failure(tc.message ?? 'threshold missed', 'ThresholdFailure');
   if (tc.status === 'error') testCase.error(tc.message ?? 'error', 'MeasurementError', tc.details);
   if (tc.status === 'skip') skipWithReason(testCase, tc.message ?? 'skipped');
+}
+
+/**
+ * Jenkins keeps 500 characters at each end of a passing test's output (unless the job sets
+ * keepLongStdio), so up to 1000 survive whole: passing output is kept within that, the
+ * Measurement Plots tags first and never cut, then the text with its middle cut out (as
+ * Jenkins would, but saying where the whole of it is), so a finding's fix at the end stays.
+ */
+export const PASSING_OUTPUT_MAX = 1000;
+const CUT_NOTE = '\n… (cut: the whole output is in results.json and the case log) …\n';
+
+export function buildPassingOutput(tags: string, text: string): string {
+  const whole = [tags, text].filter(Boolean).join('\n');
+  if (whole.length <= PASSING_OUTPUT_MAX) return whole;
+  const room = PASSING_OUTPUT_MAX - (tags ? tags.length + 1 : 0) - CUT_NOTE.length;
+  if (room <= 0) return tags;
+  const head = text.slice(0, Math.ceil(room / 2));
+  const tail = text.slice(text.length - Math.floor(room / 2));
+  return [tags, `${head}${CUT_NOTE}${tail}`].filter(Boolean).join('\n');
 }
 
 // Regressions are judged apart from thresholds, so Jenkins shows them as their own suite.

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildJunitXml, testcaseProperties } from '../../../lib/report/junit.ts';
+import { buildJunitXml, buildPassingOutput, PASSING_OUTPUT_MAX, testcaseProperties } from '../../../lib/report/junit.ts';
 import type { RunResult } from '../../../lib/results/model.ts';
 import { loadRunFixture, RUN_FIXTURES } from '../../fixtures/report/run-fixtures.ts';
 import { parseTimestampAsJenkins, readJenkinsJunit, readMeasurementTags, timeToFloat, trimStdio } from '../../support/jenkins-junit-reader.ts';
@@ -100,16 +100,35 @@ describe('report/junit as Jenkins reads it', () => {
 
     // Jenkins keeps only 500 characters at each end of a passing test's output unless the
     // junit step sets keepLongStdio; Measurement Plots reads that trimmed text.
-    it('a long system-out loses its middle tags unless keepLongStdio is set', () => {
+    it('keeps a long passing output within what Jenkins keeps: every tag survives without keepLongStdio', () => {
       const run = longOutputRun();
       const xml = buildJunitXml(run);
       const expected = Object.keys(run.cases[0]?.testcases[0]?.measurements ?? {});
-      const trimmed = readJenkinsJunit(xml)[0]?.cases[0]?.stdout ?? '';
-      expect(trimmed).to.match(/\.\.\.\[truncated \d+ chars\]\.\.\./);
-      const lost = expected.filter((k) => !(k in readMeasurementTags(trimmed)));
-      expect(lost.length).to.be.greaterThan(0);
-      const kept = readJenkinsJunit(xml, { keepLongStdio: true })[0]?.cases[0]?.stdout ?? '';
-      expect(Object.keys(readMeasurementTags(kept))).to.deep.equal(expected);
+      const stdout = readJenkinsJunit(xml)[0]?.cases[0]?.stdout ?? '';
+      expect(stdout.length).to.be.at.most(PASSING_OUTPUT_MAX);
+      expect(stdout).to.not.include('[truncated');
+      expect(Object.keys(readMeasurementTags(stdout))).to.deep.equal(expected);
+      const text = run.cases[0]!.testcases[0]!.systemOut!;
+      expect(stdout).to.include('\n… (cut: the whole output is in results.json and the case log) …\n');
+      expect(stdout.endsWith(text.slice(-80))).to.equal(true);
+      expect(stdout).to.include(text.slice(0, 80));
+    });
+
+    it('keeps a failing testcase\'s output whole: that is where people look', () => {
+      const run = longOutputRun();
+      const tc = run.cases[0]!.testcases[0]!;
+      tc.status = 'fail';
+      tc.message = 'max 2975 us > 2000 us';
+      const stdout = readJenkinsJunit(buildJunitXml(run))[0]?.cases[0]?.stdout ?? '';
+      expect(stdout.endsWith(tc.systemOut!)).to.equal(true);
+    });
+
+    it('never cuts the tags, and leaves short output alone', () => {
+      const tags = '<measurement><name>x</name><value>1</value></measurement>';
+      expect(buildPassingOutput(tags, 'short')).to.equal(`${tags}\nshort`);
+      const manyTags = tags.repeat(30);
+      expect(buildPassingOutput(manyTags, 'text '.repeat(50))).to.equal(manyTags);
+      expect(buildPassingOutput('', 'word '.repeat(400)).length).to.be.at.most(PASSING_OUTPUT_MAX);
     });
   });
 
