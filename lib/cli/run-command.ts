@@ -98,7 +98,8 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   } catch (error) {
     // The lab could not be built: every selected case is an error, and the reports say why.
     const run = failedStartRun({ catalogue, selection: options.test, runId, environment, reason: describeError(error), profile: profileName, lab: true });
-    await new ReporterMultiplexer([...reporterList, createConsoleReporter(runDir)], log).onEnd(run);
+    await new ReporterMultiplexer([...reporterList, createHtmlReporter(runDir, { resultsRoot }), createConsoleReporter(runDir)], log).onEnd(run);
+    if (!options.dryRun) await recordHistory({ run, runDir, resultsRoot, log });
     await runLog.close();
     return run.exitCode;
   }
