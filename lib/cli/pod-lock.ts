@@ -24,7 +24,7 @@ export async function lockPod(args: {
     }
   }
   if (reachable.length === 0) return undefined;
-  // The lock is named after the pod: two lab pods on one machine share /run, not a pod.
-  const name = args.pod.name.replace(/[^A-Za-z0-9_.-]/g, '_');
-  return acquirePodLock(reachable, { runId: args.runId, buildTag: args.buildTag }, { name, log: args.log, onLost: args.onLost });
+  // One lock file per node whatever the pod file calls the pod: two pod files that share a
+  // node still exclude each other, and so do two lab pods on one machine (they share its CPUs).
+  return acquirePodLock(reachable, { runId: args.runId, buildTag: args.buildTag }, { log: args.log, onLost: args.onLost });
 }
