@@ -18,10 +18,13 @@ export function formatCaseLines(result: CaseResult): string[] {
   return lines;
 }
 
+// The run's notes say what no testcase can: why it could not start, a lost lock, a
+// failed push, nothing measured. A Jenkins console shows them beside the exit code.
 export function formatRunSummary(run: RunResult, runDir: string): string[] {
   const count = (s: Status) => run.cases.flatMap((c) => c.testcases).filter((t) => t.status === s).length;
   return [
     '',
+    ...run.notes.map((note) => `note: ${note}`),
     `run ${run.runId} on pod ${run.pod.name} (profile ${run.thresholds.profile}): ${run.status.toUpperCase()}`,
     `${count('pass')} passed, ${count('fail')} failed, ${count('error')} errors, ${count('skip')} skipped`,
     `results: ${runDir}/junit.xml, ${runDir}/results.json`,
