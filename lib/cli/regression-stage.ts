@@ -45,7 +45,7 @@ export async function judgeRegression(args: {
     const report = evaluateRegression({ current: args.run, baseline, profileSection: section, profileFile: args.profile.file });
     args.log(`regression: ${report.summary}`);
     // A named baseline that shares no comparable figure would make a silent green gate.
-    if (args.spec !== 'last' && report.baseline && report.compared.length === 0) {
+    if (args.spec !== 'last' && report.baseline && report.compared.length === 0 && report.missing.length === 0) {
       return { report, problem: `the baseline ${args.spec} (run ${report.baseline.runId}) has no figure comparable with this run: ${report.notCompared.map((f) => `${f.id}: ${f.reason}`).slice(0, 3).join('; ') || 'no figures'}` };
     }
     return { report };

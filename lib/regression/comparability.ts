@@ -1,6 +1,8 @@
 // Like with like: a figure is compared with its baseline only when everything that moves
-// it, apart from the change under test, is the same. Each part of the key has a name and
-// a reason, so that every figure not compared says why.
+// it, apart from the change under test, is the same: pod, profile, load, duration, kernels and
+// QEMU, and the case arguments each extractor reads back from the details (figures.ts
+// FigureContext.conditions: generator, forwarder, loss tolerances, cyclictest interval, ...).
+// Each part of the key has a name and a reason, so that every figure not compared says why.
 import type { NodeSystemInfo, RunResult } from '../results/model.ts';
 import { POD_WIDE, type RegressionFigure } from './figures.ts';
 import type { CompareAcross } from './policy.ts';
@@ -32,13 +34,16 @@ function kernelOf(info: NodeSystemInfo | undefined): string | null {
 
 // Everything that must match, in the order reasons are reported.
 export function buildComparabilityKey(run: RunResult, figure: RegressionFigure, nodeNames: readonly string[] = relevantNodes(run, figure)): ComparabilityKey {
+  const { load, durationS, frameSize, conditions } = figure.context;
   const parts: KeyPart[] = [
     { name: 'pod', value: run.pod.name },
     { name: 'threshold profile', value: run.thresholds.profile },
-    { name: 'load', value: figure.context.load ?? 'none' },
-    { name: 'duration', value: figure.context.durationS === undefined ? null : `${figure.context.durationS} s` },
+    { name: 'load', value: load === undefined ? 'none' : load },
+    { name: 'duration', value: durationS === undefined || durationS === null ? null : `${durationS} s` },
   ];
-  if (figure.context.frameSize !== undefined) parts.push({ name: 'frame size', value: `${figure.context.frameSize} B` });
+  if (frameSize !== undefined) parts.push({ name: 'frame size', value: `${frameSize} B` });
+  // Case arguments (generator, forwarder, interval, priority, ...): each named after its run.args key.
+  for (const [name, value] of Object.entries(conditions ?? {})) parts.push({ name, value });
   for (const name of nodeNames) {
     const info = run.nodes[name];
     parts.push({ name: `kernel of ${name}`, value: kernelOf(info), waivableAs: 'kernel' });
@@ -55,6 +60,18 @@ export interface KeyComparison {
   waived: string[];
   /** What matched, e.g. `pod intel-pod10, load idle, duration 60 s, ...`. */
   matched: string;
+  /** With `unrecordedInCurrent: 'unknown'`: conditions this run did not record, left unchecked. */
+  unrecorded: string[];
+}
+
+export interface CompareKeysOptions {
+  compareAcross?: readonly CompareAcross[];
+  /**
+   * 'blocks' (default): a condition this run did not record stops the comparison. 'unknown':
+   * it is left unchecked, for a figure this run lacks, whose case often stopped before it
+   * recorded its conditions; only a condition recorded in both runs and different then blocks.
+   */
+  unrecordedInCurrent?: 'blocks' | 'unknown';
 }
 
 function reasonFor(name: string, baseline: string | null, current: string | null): string {
@@ -70,10 +87,12 @@ function reasonFor(name: string, baseline: string | null, current: string | null
 }
 
 // Compares part by part; a part missing from one key counts as not recorded there.
-export function compareKeys(baseline: ComparabilityKey, current: ComparabilityKey, compareAcross: readonly CompareAcross[] = []): KeyComparison {
+export function compareKeys(baseline: ComparabilityKey, current: ComparabilityKey, options: CompareKeysOptions = {}): KeyComparison {
+  const compareAcross = options.compareAcross ?? [];
   const blocking: string[] = [];
   const waived: string[] = [];
   const matched: string[] = [];
+  const unrecorded: string[] = [];
   const names = [...new Set([...current.map((p) => p.name), ...baseline.map((p) => p.name)])];
   for (const name of names) {
     const b = baseline.find((p) => p.name === name);
@@ -84,6 +103,10 @@ export function compareKeys(baseline: ComparabilityKey, current: ComparabilityKe
       matched.push(`${name} ${cv}`);
       continue;
     }
+    if (cv === null && options.unrecordedInCurrent === 'unknown') {
+      unrecorded.push(name);
+      continue;
+    }
     const waivable = c?.waivableAs ?? b?.waivableAs;
     if (waivable !== undefined && compareAcross.includes(waivable) && bv !== null && cv !== null) {
       waived.push(`${name} changed from ${bv} to ${cv} (compared because regression.compare_across includes ${waivable})`);
@@ -91,5 +114,5 @@ export function compareKeys(baseline: ComparabilityKey, current: ComparabilityKe
     }
     blocking.push(reasonFor(name, bv, cv));
   }
-  return { blocking, waived, matched: matched.join(', ') };
+  return { blocking, waived, matched: matched.join(', '), unrecorded };
 }

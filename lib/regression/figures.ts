@@ -1,6 +1,7 @@
-// Which figures of a case the regression gate compares, and where in CaseResult.details
-// they live. One registry entry per case name, so a new case plugs in with one line;
-// cases without an entry are skipped with a note, never silently.
+// Which figures of a case the regression gate compares, where in CaseResult.details they
+// live, and the case arguments that move them (the like-with-like conditions). One registry
+// entry per case name, so a new case plugs in with one line; cases without an entry are
+// skipped with a note, never silently.
 import type { CaseResult, LatencySummary } from '../results/model.ts';
 
 /** How a metric gets worse: throughput falls, latency rises. */
@@ -20,10 +21,17 @@ export const POD_WIDE = 'pod';
 
 /** The conditions a figure was measured under; two figures compare only when these match. */
 export interface FigureContext {
-  load?: string;
-  durationS?: number;
+  /** Undefined: the case has no load setting ("none"); null: not recorded. */
+  load?: string | null;
+  /** Null: not recorded. */
+  durationS?: number | null;
   /** Bytes, or 'imix' for the simple IMIX mix. */
   frameSize?: number | 'imix';
+  /**
+   * Case arguments that move the figure, named with the run.args key that sets them, e.g.
+   * `traffic generator (generator)`: `softgen`. Null: the run should have recorded it and did not.
+   */
+  conditions?: Record<string, string | null>;
 }
 
 export interface RegressionFigure {
@@ -43,10 +51,19 @@ export interface RegressionFigure {
   context: FigureContext;
 }
 
+/**
+ * What this run says about a figure the baseline has and this run lacks altogether: the
+ * conditions it would have been measured under, as far as the case recorded them (and why
+ * it is missing, when the case says), or why this run was not set up to measure it at all.
+ */
+export type AbsentFigure = { context: FigureContext; why?: string } | { notMeasuredBecause: string };
+
 export interface Extraction {
   figures: RegressionFigure[];
   /** Details that were present but not usable, e.g. a node entry of the wrong shape. */
   notes: string[];
+  /** For baseline figures this run lacks; without it they are judged under unknown conditions. */
+  absent?: (baseline: RegressionFigure) => AbsentFigure;
 }
 
 export type FigureExtractor = (result: CaseResult) => Extraction;
@@ -56,6 +73,9 @@ function makeId(caseName: string, node: string, where: string, metric: string): 
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
+/** 0.001 * 100 is 0.1, but 0.07 * 100 is 7.000000000000001: six digits say the same. */
+const percent = (v: unknown, scale = 1): string | null => (typeof v === 'number' ? `${Number((v * scale).toPrecision(6))} %` : null);
 
 function isSummary(v: unknown): v is LatencySummary {
   return isObject(v) && (v.unit === 'us' || v.unit === 'ns') && typeof v.maxIsLowerBound === 'boolean' && isObject(v.notes) && 'p99' in v && 'max' in v;
@@ -65,8 +85,16 @@ function isLocated(v: unknown): v is { where: string; summary: LatencySummary } 
   return isObject(v) && typeof v.where === 'string' && isSummary(v.summary);
 }
 
+// Why a test of this case could not measure: the first error testcase under `prefix`, else the case's reason.
+function errorOf(result: CaseResult, prefix = ''): string | undefined {
+  const t = result.testcases.find((tc) => tc.status === 'error' && tc.title.startsWith(prefix) && tc.message);
+  return t?.message ?? result.reason;
+}
+
+type FigureBase = Omit<RegressionFigure, 'id' | 'metric' | 'unit' | 'value' | 'where'>;
+
 // p99 and max of one latency distribution; an overflowed max becomes a lower bound.
-function latencyFigures(base: Omit<RegressionFigure, 'id' | 'metric' | 'unit' | 'value' | 'where'>, located: { where: string; summary: LatencySummary }): RegressionFigure[] {
+function latencyFigures(base: FigureBase, located: { where: string; summary: LatencySummary }): RegressionFigure[] {
   const { where, summary } = located;
   const out: RegressionFigure[] = [];
   for (const metric of ['p99', 'max'] as const) {
@@ -83,8 +111,34 @@ function latencyFigures(base: Omit<RegressionFigure, 'id' | 'metric' | 'unit' | 
   return out;
 }
 
+// p99 and max recorded as not measured, so that a latency the baseline had cannot vanish unseen.
+function unmeasuredLatency(base: FigureBase, where: string, unit: string, note: string): RegressionFigure[] {
+  return (['p99', 'max'] as const).map((metric) => ({ ...base, id: makeId(base.caseName, base.node, where, metric), where, metric, unit, value: null, note }));
+}
+
+// `-i1000`, `-i 1000`, `--interval=1000` and `--interval 1000` alike; undefined when absent.
+function readOption(tokens: readonly string[], short: string, long: string): string | undefined {
+  for (const [i, tok] of tokens.entries()) {
+    if (tok === short || tok === long) return tokens[i + 1];
+    if (tok.startsWith(`${long}=`)) return tok.slice(long.length + 1);
+    if (tok.startsWith(short) && /^\d+$/.test(tok.slice(short.length))) return tok.slice(short.length);
+  }
+  return undefined;
+}
+
+/** The timer's interval_us and priority, read back from the cyclictest command it ran. */
+export function readTimerConditions(command: unknown): Record<string, string | null> {
+  if (typeof command !== 'string') return { 'cyclictest interval (interval_us)': null, 'cyclictest priority (priority)': null };
+  const tokens = command.trim().split(/\s+/);
+  // cyclictest's own defaults apply when an option is absent: 1000 us, priority 0.
+  return {
+    'cyclictest interval (interval_us)': `${readOption(tokens, '-i', '--interval') ?? '1000'} us`,
+    'cyclictest priority (priority)': readOption(tokens, '-p', '--priority') ?? '0',
+  };
+}
+
 /**
- * Timer (lib/cases/timer.ts): details[<node name>] = { node, version, durationS, load, threads, overall }.
+ * Timer (lib/cases/timer.ts): details[<node name>] = { node, version, durationS, load, threads, overall, command }.
  * Only `overall` is compared: per-thread figures multiply the comparisons and with them the
  * false alarms, while the worst thread already shows in the overall max and p99.
  */
@@ -97,23 +151,71 @@ export function extractTimerFigures(result: CaseResult): Extraction {
       continue;
     }
     const node = typeof value.node === 'string' ? value.node : key;
-    figures.push(...latencyFigures({ caseName: result.caseName, node, context: { load: value.load, durationS: value.durationS } }, value.overall));
+    const context: FigureContext = { load: value.load, durationS: value.durationS, conditions: readTimerConditions(value.command) };
+    figures.push(...latencyFigures({ caseName: result.caseName, node, context }, value.overall));
   }
-  return { figures, notes };
+  const absent = (b: RegressionFigure): AbsentFigure => {
+    // Each measured node has tests titled `<node>: ...`; none means the node was not in this run's plan.
+    if (result.testcases.length > 0 && !result.testcases.some((t) => t.title.startsWith(`${b.node}:`))) {
+      return { notMeasuredBecause: `node ${b.node} was measured in the baseline run and is not part of this run (roles or the pod changed)` };
+    }
+    // Every node runs with the same arguments: a node that was measured gives them.
+    const sibling = figures[0]?.context;
+    const why = errorOf(result, `${b.node}:`);
+    return { context: sibling ? { ...sibling } : { load: null, durationS: null }, ...(why ? { why } : {}) };
+  };
+  return { figures, notes, absent };
 }
+
+function readForwarder(details: Record<string, unknown>): string | null {
+  const f = details.forwarder;
+  const description = isObject(details.topology) ? str(details.topology.description) : null;
+  if (isObject(f) && f.kind === 'kernel') return 'kernel';
+  // details.forwarder is written when the forwarder stops; a case that died before has the path's description only.
+  const mode = (isObject(f) ? str(f.forwardMode) : null) ?? /testpmd \((io|macswap)\b/.exec(description ?? '')?.[1];
+  if (mode) return `testpmd ${mode}`;
+  return description?.includes('kernel IPv4 forwarding') ? 'kernel' : null;
+}
+
+/** What every figure of a forwarding case shares: generator, forwarder, search resolution. */
+export function readForwardingConditions(details: Record<string, unknown>): Record<string, string | null> {
+  const plan = isObject(details.plan) ? details.plan : {};
+  return {
+    'traffic generator (generator)': isObject(details.generator) ? str(details.generator.name) : null,
+    'forwarder (forwarder, forward_mode)': readForwarder(details),
+    'search resolution (search_resolution_percent)': percent(plan.epsilonFraction, 100),
+  };
+}
+
+const lossLimit = (target: unknown) => (isObject(target) ? percent(target.lossPercentLimit) : null);
 
 /**
  * Forwarding cases (lib/cases/forwarding-figures.ts ThroughputEntry):
- * details.throughput = [{ frameSize (bytes or 'imix'), durationS, ndrPps, pdrPps, node?, load?,
- * latency?: { where, summary } }]; ndrPps/pdrPps are null when no verification confirmed them.
- * NFVbench gates on exactly these throughput figures against the previous run.
+ * details.throughput = [{ frameSize (bytes or 'imix'), durationS, direction, flows, ndrPps, pdrPps,
+ * ndr: { lossPercentLimit }, pdr: {...}, node?, load?, latency: { where, summary } | null }];
+ * ndrPps/pdrPps are null when no verification confirmed them. NFVbench gates on exactly these
+ * throughput figures against the previous run.
  */
 export function extractForwardingFigures(result: CaseResult): Extraction {
   const figures: RegressionFigure[] = [];
   const notes: string[] = [];
+  const caseConditions = readForwardingConditions(result.details);
+  const plan = isObject(result.details.plan) ? result.details.plan : undefined;
+  const absent = (b: RegressionFigure): AbsentFigure => {
+    const size = b.context.frameSize;
+    const planned = Array.isArray(plan?.frameSizes) ? (plan.frameSizes as unknown[]) : undefined;
+    if (planned && size !== undefined && !planned.includes(size)) {
+      return { notMeasuredBecause: `frame sizes (frame_sizes) differ: the baseline measured ${size} B, this run's plan has ${planned.join(', ')} B` };
+    }
+    const context: FigureContext = { durationS: typeof plan?.trialDurationS === 'number' ? plan.trialDurationS : null, conditions: caseConditions };
+    if (size !== undefined) context.frameSize = size;
+    if (b.context.load !== undefined) context.load = null;
+    const why = errorOf(result, `${size} B:`);
+    return { context, ...(why ? { why } : {}) };
+  };
   const trials = result.details.throughput;
-  if (trials === undefined) return { figures, notes: [`${result.caseName}: details.throughput is absent; nothing to compare`] };
-  if (!Array.isArray(trials)) return { figures, notes: [`${result.caseName}: details.throughput is not a list; skipped`] };
+  if (trials === undefined) return { figures, notes: [`${result.caseName}: details.throughput is absent; nothing to compare`], absent };
+  if (!Array.isArray(trials)) return { figures, notes: [`${result.caseName}: details.throughput is not a list; skipped`], absent };
   trials.forEach((t: unknown, i) => {
     if (!isObject(t) || (typeof t.frameSize !== 'number' && t.frameSize !== 'imix') || typeof t.durationS !== 'number') {
       notes.push(`${result.caseName}: details.throughput[${i}] lacks frameSize or durationS; skipped`);
@@ -121,23 +223,81 @@ export function extractForwardingFigures(result: CaseResult): Extraction {
     }
     const node = typeof t.node === 'string' ? t.node : POD_WIDE;
     const where = `${t.frameSize} B frames`;
-    const context: FigureContext = { frameSize: t.frameSize, durationS: t.durationS };
-    if (typeof t.load === 'string') context.load = t.load;
+    const shared = { ...caseConditions, 'direction (direction)': str(t.direction), 'flows (flows)': typeof t.flows === 'number' ? String(t.flows) : null };
+    const contextWith = (conditions: Record<string, string | null>): FigureContext => {
+      const context: FigureContext = { frameSize: t.frameSize as number | 'imix', durationS: t.durationS as number, conditions: { ...shared, ...conditions } };
+      if (typeof t.load === 'string') context.load = t.load;
+      return context;
+    };
     for (const [metric, field] of [['ndr', 'ndrPps'], ['pdr', 'pdrPps']] as const) {
       const v = t[field];
+      const target = t[metric];
+      const context = contextWith({ [`${metric.toUpperCase()} loss tolerance (${metric}_loss_percent)`]: lossLimit(target) });
       const figure: RegressionFigure = { id: makeId(result.caseName, node, where, metric), caseName: result.caseName, node, where, metric, unit: 'pps', value: typeof v === 'number' ? v : null, context };
-      if (figure.value === null) figure.note = `${field} not recorded`;
+      if (figure.value === null) {
+        figure.note = isObject(target) && typeof target.status === 'string'
+          ? `${metric.toUpperCase()} not confirmed: the search found ${target.searchPps} pps per direction (${target.status}) and no verification trial passed`
+          : `${field} not recorded`;
+      }
       figures.push(figure);
     }
+    // The load the latency was taken at is a condition, not part of the id: latency_loads may change.
+    const ndrTolerance = { 'NDR loss tolerance (ndr_loss_percent)': lossLimit(t.ndr) };
+    const base = { caseName: result.caseName, node };
     if (isLocated(t.latency)) {
-      figures.push(...latencyFigures({ caseName: result.caseName, node, context }, { where: `${where}, ${t.latency.where}`, summary: t.latency.summary }));
+      const context = contextWith({ ...ndrTolerance, 'latency trial (latency_loads)': t.latency.where });
+      figures.push(...latencyFigures({ ...base, context }, { where: `${where}, latency`, summary: t.latency.summary }));
+    } else if (t.latency === null) {
+      const why = Array.isArray(t.notes) ? t.notes.find((n): n is string => typeof n === 'string' && n.includes('latency')) : undefined;
+      figures.push(...unmeasuredLatency({ ...base, context: contextWith(ndrTolerance) }, `${where}, latency`, 'ns', why ?? 'no latency trial ran'));
     }
   });
-  return { figures, notes };
+  return { figures, notes, absent };
+}
+
+/** The device_interrupt arguments and setup that move its latencies. */
+export function readDeviceInterruptConditions(d: Record<string, unknown>): Record<string, string | null> {
+  const receiver = isObject(d.receiver) ? d.receiver : {};
+  return {
+    'interrupt period (period_us)': typeof d.period_ns === 'number' ? `${d.period_ns / 1000} us` : null,
+    'receiver priority (priority)': typeof receiver.priority === 'number' ? `${str(receiver.policy) ?? 'SCHED_FIFO'} ${receiver.priority}` : str(receiver.policy),
+    'clock case (clock_domain)': isObject(d.clock_case) ? str(d.clock_case.domain) : null,
+    'receive timestamps (hw_timestamps)': str(d.timestamp_kind),
+  };
+}
+
+/**
+ * Device interrupt (lib/cases/device-interrupt.ts, lib/tools/irq-agent/details.ts):
+ * details[<receiver node>] = { period_ns, clock_case, timestamp_kind, receiver, duration_s, load,
+ * wire_to_handler: { summary | null, reason }, receive_to_handler: {...}, counts, ... }.
+ * The two latencies the VNF sees are compared; pacing_error is the generator's, not the VNF's.
+ */
+export function extractDeviceInterruptFigures(result: CaseResult): Extraction {
+  const figures: RegressionFigure[] = [];
+  const notes: string[] = [];
+  for (const [node, d] of Object.entries(result.details)) {
+    if (!isObject(d) || typeof d.period_ns !== 'number' || !isObject(d.wire_to_handler) || !isObject(d.receive_to_handler)) {
+      notes.push(`${result.caseName}: details.${node} is not a device interrupt measurement ({ period_ns, wire_to_handler, receive_to_handler, ... }); skipped`);
+      continue;
+    }
+    const context: FigureContext = { load: str(d.load), durationS: typeof d.duration_s === 'number' ? d.duration_s : null, conditions: readDeviceInterruptConditions(d) };
+    for (const where of ['wire_to_handler', 'receive_to_handler'] as const) {
+      const figure = d[where] as Record<string, unknown>;
+      if (isSummary(figure.summary)) figures.push(...latencyFigures({ caseName: result.caseName, node, context }, { where, summary: figure.summary }));
+      else figures.push(...unmeasuredLatency({ caseName: result.caseName, node, context }, where, 'ns', str(figure.reason) ?? 'not computed'));
+    }
+  }
+  // One receiver per run: a receiver entry that is gone says nothing of the conditions.
+  const absent = (): AbsentFigure => {
+    const why = errorOf(result);
+    return { context: { load: null, durationS: null }, ...(why ? { why } : {}) };
+  };
+  return { figures, notes, absent };
 }
 
 export const FIGURE_EXTRACTORS: Readonly<Record<string, FigureExtractor>> = {
   timer: extractTimerFigures,
+  device_interrupt: extractDeviceInterruptFigures,
   baremetal_forwarding: extractForwardingFigures,
   sriov_forwarding: extractForwardingFigures,
   ovs_dpdk_forwarding: extractForwardingFigures,

@@ -94,10 +94,17 @@ function renderRegression(r: RegressionReport): SafeHtml {
   const worse = r.compared.filter((c) => c.verdict === 'regression');
   const within = r.compared.filter((c) => c.verdict !== 'regression');
   const compared = html`${worse.length > 0 ? table(worse) : ''}${within.length > 0 ? html`<details><summary>${within.length} figure${within.length === 1 ? '' : 's'} within their margin</summary>${table(within)}</details>` : ''}`;
+  // Older results.json files (schema 1.0) have no missing list.
+  const missingRows = r.missing ?? [];
+  const missing = missingRows.length === 0 ? '' : html`<h4>Missing in this run</h4>${renderTable(
+    ['case', 'figure', 'unit', 'baseline', 'why', 'action', 'verdict'],
+    missingRows.map((m) => [m.caseName, figureName(m), m.unit === 'ns' ? 'µs' : m.unit, m.baseline * k(m.unit), m.why ?? 'not recorded', m.effectiveAction === m.action ? m.action : `${m.action}, monitored here`, renderBadge('fail', 'regression')]),
+    () => 'row-fail',
+  )}`;
   const notCompared = r.notCompared.length === 0 ? '' : html`<h4>Not compared</h4>${renderTable(['figure', 'why', 'reason'], r.notCompared.map((n) => [`${n.caseName}: ${figureName(n)}`, n.kind, n.reason]))}`;
   return html`<p>${renderBadge(verdict, word)} ${r.summary}</p>
 ${r.baseline ? html`<p class="muted">baseline run ${r.baseline.runId} on ${r.baseline.pod}, started ${r.baseline.startedAt}</p>` : ''}
-${r.compared.length > 0 ? compared : ''}${notCompared}
+${r.compared.length > 0 ? compared : ''}${missing}${notCompared}
 ${r.notes.length > 0 ? html`<ul>${r.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}`;
 }
 

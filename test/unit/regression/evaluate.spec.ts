@@ -52,7 +52,7 @@ describe('regression/evaluate: verdicts', () => {
   it('names the figure, the change and the allowance in a regression message', () => {
     const r = evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 8_500_000)));
     expect(compared(r, ID.ndr64)?.message).to.equal('pod 64 B frames ndr: 8500000 pps vs baseline 10000000 pps (-15.0 %; allowed at least 90 % of the baseline): regression');
-    expect(r.summary).to.match(/^REGRESSION against run 20261120-020000-aaaa .*: 1 regression \(1 assert\), 8 compared, 0 not compared, 0 new$/);
+    expect(r.summary).to.match(/^REGRESSION against run 20261120-020000-aaaa .*: 1 regression \(1 assert\), 8 compared, 0 missing, 0 not compared, 0 new$/);
   });
 
   const latencyTable = [
@@ -179,15 +179,18 @@ describe('regression/evaluate: lab, new figures, bounds', () => {
     expect(undecided?.reason).to.include('histogram overflowed');
   });
 
-  it('skips cases that ended error and cases with no figure extractor, with notes', () => {
+  it('compares what an errored case kept, skips a skipped case and a case with no extractor, with notes', () => {
     const current = withRun((run) => {
       (run.cases[1] as { status: string }).status = 'error';
-      run.cases.push({ ...(run.cases[0] as RunResult['cases'][number]), caseName: 'device_interrupt', details: {} });
+      (run.cases[0] as { status: string }).status = 'skip';
+      run.cases.push({ ...(run.cases[0] as RunResult['cases'][number]), caseName: 'preflight', details: {} });
     });
     const r = evaluate(current);
-    expect(r.notes).to.include('ovs_dpdk_forwarding: ended error in this run; its figures are not compared');
-    expect(r.notes).to.include('device_interrupt: no regression figures are defined for this case; skipped');
-    expect(r.compared).to.have.length(4);
+    expect(r.notes).to.include('ovs_dpdk_forwarding: ended error in this run; the figures it kept are compared, and those the baseline had and it lacks are regressions');
+    expect(r.notes).to.include('timer: ended skip in this run; its figures are not compared');
+    expect(r.notes).to.include('preflight: no regression figures are defined for this case; skipped');
+    expect(r.compared.map((c) => c.caseName)).to.deep.equal(Array(4).fill('ovs_dpdk_forwarding'));
+    expect(r.missing).to.deep.equal([]);
   });
 
   it('never compares a run with itself', () => {

@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { extractForwardingFigures, extractTimerFigures, FIGURE_EXTRACTORS } from '../../../lib/regression/figures.ts';
+import { loadCatalogue } from '../../../lib/config/catalogue.ts';
+import { extractDeviceInterruptFigures, extractForwardingFigures, extractTimerFigures, FIGURE_EXTRACTORS } from '../../../lib/regression/figures.ts';
+import { parseRegressionPolicy } from '../../../lib/regression/policy.ts';
 import type { CaseResult } from '../../../lib/results/model.ts';
-import { loadBaseline, timerOf } from './runs.ts';
+import { buildIrqDetails, loadBaseline, timerOf } from './runs.ts';
 
 const caseOf = (name: string): CaseResult => {
   const found = loadBaseline().cases.find((c) => c.caseName === name);
@@ -19,7 +21,11 @@ describe('regression/figures', () => {
       ['timer guest guest all threads p99', 20],
       ['timer guest guest all threads max', 40],
     ]);
-    expect(figures[0]?.context).to.deep.equal({ load: 'idle', durationS: 60 });
+    expect(figures[0]?.context).to.deep.equal({
+      load: 'idle',
+      durationS: 60,
+      conditions: { 'cyclictest interval (interval_us)': '1000 us', 'cyclictest priority (priority)': '99' },
+    });
   });
 
   it('turns an overflowed max into a lower bound, never a value', () => {
@@ -53,7 +59,51 @@ describe('regression/figures', () => {
     ]);
   });
 
-  it('registers every case of the catalogue that has figures to gate', () => {
-    expect(Object.keys(FIGURE_EXTRACTORS)).to.have.members(['timer', 'baremetal_forwarding', 'sriov_forwarding', 'ovs_dpdk_forwarding']);
+  it('reads p99 and max of wire-to-handler and receive-to-handler from a recorded device_interrupt run', () => {
+    const result = { ...caseOf('timer'), caseName: 'device_interrupt', details: { guest: buildIrqDetails('veth-monotonic') } };
+    const { figures, notes } = extractDeviceInterruptFigures(result);
+    expect(notes).to.deep.equal([]);
+    expect(figures.map((f) => [f.id, f.value, f.unit])).to.deep.equal([
+      ['device_interrupt guest wire_to_handler p99', 243711, 'ns'],
+      ['device_interrupt guest wire_to_handler max', 342248, 'ns'],
+      ['device_interrupt guest receive_to_handler p99', 242687, 'ns'],
+      ['device_interrupt guest receive_to_handler max', 308465, 'ns'],
+    ]);
+    expect(figures[0]?.context).to.deep.equal({
+      load: 'idle',
+      durationS: 2,
+      conditions: {
+        'interrupt period (period_us)': '1000 us',
+        'receiver priority (priority)': 'SCHED_FIFO 90',
+        'clock case (clock_domain)': 'same-host',
+        'receive timestamps (hw_timestamps)': 'software',
+      },
+    });
+  });
+
+  it('keeps a device_interrupt latency the clock case cannot give as a null figure with the reason, and notes malformed entries', () => {
+    const unsync = { ...caseOf('timer'), caseName: 'device_interrupt', details: { guest: buildIrqDetails('unsync-stray'), tgen: { period_ns: 'x' } } };
+    const { figures, notes } = extractDeviceInterruptFigures(unsync);
+    const wire = figures.find((f) => f.id === 'device_interrupt guest wire_to_handler p99');
+    expect(wire).to.include({ value: null });
+    expect(wire?.note).to.include('clock domain unsynchronised');
+    expect(figures.find((f) => f.id === 'device_interrupt guest receive_to_handler p99')?.value).to.equal(197631);
+    expect(figures[0]?.context.conditions).to.include({ 'interrupt period (period_us)': '2000 us', 'receiver priority (priority)': 'SCHED_OTHER' });
+    expect(notes).to.deep.equal(['device_interrupt: details.tgen is not a device interrupt measurement ({ period_ns, wire_to_handler, receive_to_handler, ... }); skipped']);
+  });
+
+  it('has an extractor for every latency and forwarding case of testcases/testcases.yaml, and none for unknown cases', () => {
+    const cases = loadCatalogue().tiers.flatMap((t) => t.cases);
+    const gated = cases.filter((c) => c.tier === 'latency' || c.tier === 'forwarding').map((c) => c.caseName);
+    // A catalogue that lost its tiers would make the check below pass on nothing.
+    expect(gated).to.include.members(['timer', 'device_interrupt', 'ovs_dpdk_forwarding']);
+    expect(gated.filter((name) => FIGURE_EXTRACTORS[name] === undefined)).to.deep.equal([]);
+    // The profile's regression.cases names are checked against the registry: no stale names there.
+    expect(Object.keys(FIGURE_EXTRACTORS).filter((name) => !cases.some((c) => c.caseName === name))).to.deep.equal([]);
+  });
+
+  it('lets a profile set device_interrupt margins, now that it has figures', () => {
+    const policy = parseRegressionPolicy({ cases: { device_interrupt: { p99: { margin_percent: 40 } } } }, 'thresholds.yaml');
+    expect(policy.ruleFor('device_interrupt', 'p99').marginPercent).to.equal(40);
   });
 });

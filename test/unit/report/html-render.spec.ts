@@ -135,6 +135,17 @@ describe('report/html rendered page', function () {
     expect(page).to.match(/<details><summary>3 figures within their margin<\/summary>/);
   });
 
+  it('lists a figure the baseline had and this run lost as a regression', async () => {
+    const run = loadRunFixture('lab-timer-pass');
+    const baseline = shifted(loadRunFixture('lab-timer-pass'), -24, 'base');
+    (run.cases[0]!.details.guest as { overall: { summary: { max: number | null } } }).overall.summary.max = null;
+    run.regression = evaluateRegression({ current: run, baseline, profileSection: undefined });
+    expect(run.regression.missing.map((m) => m.id)).to.have.length(1);
+    const page = await buildRunReportHtml({ run, runDir: root, generatedAt: NOW().toISOString() });
+    expect(page).to.include('<h4>Missing in this run</h4>');
+    expect(page).to.match(/<tr class="row-fail"><td>timer<\/td><td>guest all threads max<\/td><td>us<\/td><td class="num">3,311<\/td>/);
+  });
+
   it('keeps the exit-code meanings in step with lib/cli/exit-codes.ts', () => {
     expect(Object.keys(EXIT_MEANINGS).map(Number).sort((a, b) => a - b)).to.deep.equal(Object.values(EXIT).sort((a, b) => a - b));
   });
