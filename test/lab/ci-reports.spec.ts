@@ -1,4 +1,4 @@
-// What a nightly Jenkins job gets from a lab run with -r, end to end: two timer runs on
+// What a nightly Jenkins job gets from a lab run with -r, end to end: two latency-tier runs on
 // the lab pod, the second judged against the first (--baseline last), pushing TestAPI
 // payloads to a file:// URL and points to a private influxd (Debian's influxdb), then
 // every output checked by the reader it is meant for: TestAPI's validation rules, an
@@ -45,7 +45,7 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
     for (const extra of [[], ['--baseline', 'last']]) {
       const before = new Set(readdirSafe(resultsRoot));
-      const cli = await runCliProcess(['run', '-t', 'timer', '--duration', '2', '-r', '--results', resultsRoot, ...extra], { env, timeoutMs: 150_000 });
+      const cli = await runCliProcess(['run', '-t', 'latency', '--duration', '2', '-r', '--results', resultsRoot, ...extra], { env, timeoutMs: 200_000 });
       const [id] = readdirSafe(resultsRoot).filter((d) => !before.has(d) && d !== HISTORY_FILE);
       const dir = join(resultsRoot, id ?? 'missing');
       runs.push({ cli, dir, result: JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as RunResult });
@@ -62,14 +62,12 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
     for (const { cli } of runs) expect([0, 68], `${cli.stdout}\n${cli.stderr}`).to.include(cli.exitCode);
   });
 
-  it('appends one TestAPI payload per run to the file:// URL, each passing TestAPI\'s validation', () => {
+  it('appends one TestAPI payload per case and run to the file:// URL, each passing TestAPI\'s validation', () => {
     const payloads = readFileSync(payloadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestApiPayload);
-    expect(payloads.map((p) => [p.project_name, p.case_name, p.version, p.build_tag])).to.deep.equal([
-      ['kvmfornfv', 'timer', 'master', BUILD_TAG],
-      ['kvmfornfv', 'timer', 'master', BUILD_TAG],
-    ]);
+    const row = (name: string) => ['kvmfornfv', name, 'master', BUILD_TAG];
+    expect(payloads.map((p) => [p.project_name, p.case_name, p.version, p.build_tag])).to.deep.equal([row('timer'), row('device_interrupt'), row('timer'), row('device_interrupt')]);
     for (const payload of payloads) expect(validateTestApiPayload(payload)).to.deep.equal([]);
-    expect(payloads.map((p) => p.criteria)).to.deep.equal(runs.map(({ result }) => (result.cases[0]?.status === 'pass' ? 'PASS' : 'FAIL')));
+    expect(payloads.map((p) => p.criteria)).to.deep.equal(runs.flatMap(({ result }) => result.cases.map((c) => (c.status === 'pass' ? 'PASS' : 'FAIL'))));
   });
 
   it('writes points to InfluxDB that a query reads back: host and guest, for each run', async () => {
@@ -80,6 +78,13 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
       ['host', 2],
     ]);
     for (const s of series) for (const [, max] of s.values) expect(max).to.be.a('number').greaterThan(0);
+    const irq = await influx!.query(`SELECT p99_us FROM kvmfornfv_device_interrupt WHERE build = '${BUILD_TAG}' GROUP BY node, load`, 'kvmfornfv');
+    const irqSeries = irq.results[0]?.series ?? [];
+    expect(irqSeries.length).to.be.greaterThan(0);
+    for (const s of irqSeries) {
+      expect(s.tags?.node).to.be.a('string').and.not.equal('');
+      expect(s.tags?.load).to.be.a('string').and.not.equal('');
+    }
   });
 
   it('writes junit.xml that passes the JUnit XSD, with the regression suite in the second run', () => {
@@ -94,8 +99,8 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
     const regression = runs[1]!.result.regression;
     expect(regression?.baseline?.runId).to.equal(runs[0]!.result.runId);
     expect(regression?.compared.length).to.be.greaterThan(0);
+    expect(new Set(regression?.compared.map((f) => f.caseName))).to.deep.equal(new Set(['timer', 'device_interrupt']));
     for (const figure of regression?.compared ?? []) {
-      expect(figure.caseName).to.equal('timer');
       expect(figure.effectiveAction).to.equal('monitor');
       expect(figure.comparedOn).to.be.a('string').and.not.equal('');
     }
