@@ -96,10 +96,17 @@ function judge(f: RegressionFigure, b: RegressionFigure, rule: MetricRule, unit:
   const bValue = b.value === null ? null : convert(b.value, b.unit, unit);
   const bBound = b.atLeast === undefined ? undefined : convert(b.atLeast, b.unit, unit);
   if (REGRESSION_METRICS[f.metric].direction === 'higher-is-better') {
-    if (f.value === null) return { unavailable: `this run has no ${f.metric}: ${f.note ?? 'not measured'}` };
-    if (bValue === null) return { unavailable: `the baseline has no ${f.metric}: ${b.note ?? 'not measured'}` };
     // Scaled by 100 rather than divided, so that exactly 90 % of 10 Mpps is exactly the bound.
-    return { verdict: f.value * 100 < bValue * (100 - rule.marginPercent) ? 'regression' : 'pass', fromBound: false, b: bValue, c: f.value };
+    const below = (c: number, base: number) => c * 100 < base * (100 - rule.marginPercent);
+    if (f.value !== null && bValue !== null) return { verdict: below(f.value, bValue) ? 'regression' : 'pass', fromBound: false, b: bValue, c: f.value };
+    // A floor (generator-limited rate) decides only when every true value gives the same verdict.
+    const fBound = f.atLeast === undefined ? undefined : convert(f.atLeast, f.unit, unit);
+    if (f.value === null && fBound !== undefined && bValue !== null && !below(fBound, bValue)) return { verdict: 'pass', fromBound: true, b: bValue, c: fBound };
+    if (f.value !== null && bValue === null && bBound !== undefined && below(f.value, bBound)) return { verdict: 'regression', fromBound: true, b: bBound, c: f.value };
+    if (f.value === null && fBound === undefined) return { unavailable: `this run has no ${f.metric}: ${f.note ?? 'not measured'}` };
+    if (bValue === null && bBound === undefined) return { unavailable: `the baseline has no ${f.metric}: ${b.note ?? 'not measured'}` };
+    const side = f.value === null ? `this run's ${f.metric}` : `the baseline's ${f.metric}`;
+    return { unavailable: `${side} is a lower bound (${(f.value === null ? f.note : b.note) ?? 'not exact'}), and it does not decide the comparison` };
   }
   const minDelta = rule.minDeltaUs === 0 ? 0 : convert(rule.minDeltaUs, 'us', unit);
   const worse = (c: number, base: number) => c * 100 > base * (100 + rule.marginPercent) && c - base > minDelta;

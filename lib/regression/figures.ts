@@ -234,7 +234,12 @@ export function extractForwardingFigures(result: CaseResult): Extraction {
       const target = t[metric];
       const context = contextWith({ [`${metric.toUpperCase()} loss tolerance (${metric}_loss_percent)`]: lossLimit(target) });
       const figure: RegressionFigure = { id: makeId(result.caseName, node, where, metric), caseName: result.caseName, node, where, metric, unit: 'pps', value: typeof v === 'number' ? v : null, context };
-      if (figure.value === null) {
+      // A rate the generator capped is only a floor: the device may forward more.
+      if (figure.value !== null && isObject(target) && target.isLowerBound === true) {
+        figure.atLeast = figure.value;
+        figure.value = null;
+        figure.note = `${metric.toUpperCase()} is a lower bound: ${typeof target.limitedBy === 'string' ? `limited by the ${target.limitedBy}` : 'the generator could not load the device further'}`;
+      } else if (figure.value === null) {
         figure.note = isObject(target) && typeof target.status === 'string'
           ? `${metric.toUpperCase()} not confirmed: the search found ${target.searchPps} pps per direction (${target.status}) and no verification trial passed`
           : `${field} not recorded`;

@@ -179,6 +179,26 @@ describe('regression/evaluate: lab, new figures, bounds', () => {
     expect(undecided?.reason).to.include('histogram overflowed');
   });
 
+  // A generator-limited NDR is a floor: the device may forward more than the generator sent.
+  it('judges a generator-limited NDR by its floor only when the floor decides', () => {
+    const floor = (run: RunResult, pps: number) => {
+      trialOf(run, 64).ndrPps = pps;
+      Object.assign((trialOf(run, 64) as unknown as { ndr: Record<string, unknown> }).ndr, { isLowerBound: true, limitedBy: 'generator' });
+    };
+    // This run's floor at 95 % of the baseline: whatever the true NDR, it is within the margin.
+    expect(compared(evaluate(withRun((run) => floor(run, 9_500_000))), ID.ndr64)).to.include({ verdict: 'pass', fromBound: true });
+    // At 50 %: the true NDR may still be higher, so no verdict, and no false regression.
+    const undecided = notCompared(evaluate(withRun((run) => floor(run, 5_000_000))), ID.ndr64);
+    expect(undecided?.kind).to.equal('unavailable');
+    expect(undecided?.reason).to.include('lower bound').and.include('limited by the generator');
+    // A baseline floor: 95 % of it is not a pass (the baseline may have been far higher)...
+    const baseline = loadBaseline();
+    floor(baseline, 10_000_000);
+    expect(notCompared(evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 9_500_000)), { baseline }), ID.ndr64)?.kind).to.equal('unavailable');
+    // ...but 80 % of it is a regression whatever the baseline's true NDR was.
+    expect(compared(evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 8_000_000)), { baseline }), ID.ndr64)).to.include({ verdict: 'regression', fromBound: true });
+  });
+
   it('compares what an errored case kept, skips a skipped case and a case with no extractor, with notes', () => {
     const current = withRun((run) => {
       (run.cases[1] as { status: string }).status = 'error';
