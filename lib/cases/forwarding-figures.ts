@@ -96,8 +96,12 @@ export interface ThroughputEntry {
   ceilingPps: number;
   ceilingSource: 'line-rate' | 'calibration';
   lossAtRate: { ratePps: number; lossPercent: number; valid: boolean; invalidReasons: string[] } | null;
-  /** The latency the regression gate, the comparison and InfluxDB read: the highest load, directions merged. */
-  latency: ({ where: string; ratePps: number; lossPercent: number } & LatencyRecord) | null;
+  /**
+   * The latency the regression gate, the comparison and InfluxDB read: the highest load,
+   * directions merged. valid is false when the generator could not drive that trial's rate:
+   * a latency taken under less load than asked must not stand in for it.
+   */
+  latency: ({ where: string; ratePps: number; lossPercent: number; valid: boolean; invalidReasons: string[] } & LatencyRecord) | null;
   latencyAtLoads: LatencyAtLoad[];
   calibration: CalibrationRecord | null;
   search: { epsilonPps: number; maxSearchTrials: number; generatorLimitPps: number | null; notes: string[] };

@@ -205,6 +205,8 @@ class Run implements ForwardingRun {
                 where: `${top.load.loadPercent} % of NDR, ${directions > 1 ? 'both directions merged' : 'forward'}`,
                 ratePps: top.load.ratePps,
                 lossPercent: top.load.lossPercent,
+                valid: top.trial.valid,
+                invalidReasons: top.trial.invalidReasons,
                 ...buildLatencyRecord(merged),
               }
             : null,

@@ -249,7 +249,12 @@ export function extractForwardingFigures(result: CaseResult): Extraction {
     // The load the latency was taken at is a condition, not part of the id: latency_loads may change.
     const ndrTolerance = { 'NDR loss tolerance (ndr_loss_percent)': lossLimit(t.ndr) };
     const base = { caseName: result.caseName, node };
-    if (isLocated(t.latency)) {
+    const latency: unknown = t.latency;
+    if (isLocated(t.latency) && isObject(latency) && latency.valid === false) {
+      const reasons = Array.isArray(latency.invalidReasons) ? (latency.invalidReasons as unknown[]).filter((r): r is string => typeof r === 'string') : [];
+      const why = `the generator could not drive the latency trial (${t.latency.where})${reasons.length > 0 ? `: ${reasons.join('; ')}` : ''}`;
+      figures.push(...unmeasuredLatency({ ...base, context: contextWith(ndrTolerance) }, `${where}, latency`, 'ns', why));
+    } else if (isLocated(t.latency)) {
       const context = contextWith({ ...ndrTolerance, 'latency trial (latency_loads)': t.latency.where });
       figures.push(...latencyFigures({ ...base, context }, { where: `${where}, latency`, summary: t.latency.summary }));
     } else if (t.latency === null) {

@@ -93,7 +93,9 @@ function readEntries(result: CaseResult, notes: string[]): Entry[] {
       return [];
     }
     const latency = isObject(t.latency) ? t.latency : undefined;
-    const summary = latency && isObject(latency.summary) ? latency.summary : undefined;
+    // A latency trial the generator could not drive ran under less load than the others: left out.
+    if (latency?.valid === false) notes.push(`${result.caseName} ${String(t.frameSize)} B: the generator could not drive the latency trial; its latency is left out`);
+    const summary = latency && latency.valid !== false && isObject(latency.summary) ? latency.summary : undefined;
     const scale = summary?.unit === 'us' ? 1000 : summary?.unit === 'ns' ? 1 : null;
     const inNs = (v: unknown) => (scale === null || num(v) === null ? null : num(v)! * scale);
     const ndr = isObject(t.ndr) ? t.ndr : {};

@@ -128,7 +128,7 @@ interface ThroughputShape {
   pdr?: { isLowerBound?: unknown } | null;
   ceilingPps?: unknown;
   lossAtRate?: { ratePps?: unknown; lossPercent?: unknown; valid?: unknown } | null;
-  latency?: { ratePps?: unknown; lossPercent?: unknown; summary?: unknown } | null;
+  latency?: { ratePps?: unknown; lossPercent?: unknown; valid?: unknown; summary?: unknown } | null;
   calibration?: { maxTxPps?: unknown } | null;
 }
 
@@ -162,7 +162,8 @@ function forwardingPoints(run: RunResult, result: CaseResult, entries: readonly 
       put('loss_at_rate_percent', entry.lossAtRate.lossPercent);
       put('fixed_rate_per_direction_pps', entry.lossAtRate.ratePps);
     }
-    if (entry.latency && isLatencySummary(entry.latency.summary)) {
+    // A latency trial the generator could not drive measured less load than asked: not plotted.
+    if (entry.latency && entry.latency.valid !== false && isLatencySummary(entry.latency.summary)) {
       Object.assign(fields, summaryFields(entry.latency.summary));
       put('latency_rate_per_direction_pps', entry.latency.ratePps);
       put('latency_loss_percent', entry.latency.lossPercent);

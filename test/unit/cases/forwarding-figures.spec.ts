@@ -44,7 +44,7 @@ function entry(over: Partial<ThroughputEntry> = {}): ThroughputEntry {
     ceilingPps: 500_000,
     ceilingSource: 'calibration',
     lossAtRate: { ratePps: 50_000, lossPercent: 0.5, valid: true, invalidReasons: [] },
-    latency: { where: '90 % of NDR, both directions merged', ratePps: 90_000, lossPercent: 0, summary: summary(), histogram: [], jitterNs: null },
+    latency: { where: '90 % of NDR, both directions merged', ratePps: 90_000, lossPercent: 0, valid: true, invalidReasons: [], summary: summary(), histogram: [], jitterNs: null },
     latencyAtLoads: [
       { loadPercent: 10, ratePps: 10_000, lossPercent: 0, valid: true, directions: [{ direction: 'forward', summary: summary({ p99: 3000, max: 4000 }), histogram: [], jitterNs: 1 }] },
       { loadPercent: 90, ratePps: 90_000, lossPercent: 0, valid: true, directions: [{ direction: 'forward', summary: summary({ p99: 7000, max: 20_000 }), histogram: [], jitterNs: 1 }] },

@@ -39,6 +39,15 @@ describe('regression/figures: conditions read from a recorded run', () => {
     expect(figures.find((f) => f.id === ID.lat64)?.context.conditions).to.include({ 'latency trial (latency_loads)': '90 % of NDR, both directions merged' });
   });
 
+  it('keeps no latency figure from a latency trial the generator could not drive', () => {
+    const lab = loadLabOvsCase();
+    const entry = (lab.details.throughput as Array<{ frameSize: number; latency: Record<string, unknown> }>).find((t) => t.frameSize === 64)!;
+    Object.assign(entry.latency, { valid: false, invalidReasons: ['forward: sent 40 % of the requested rate'] });
+    const lat = extractForwardingFigures(lab).figures.find((f) => f.id === ID.lat64);
+    expect(lat?.value).to.equal(null);
+    expect(lat?.note).to.include('the generator could not drive the latency trial').and.include('sent 40 % of the requested rate');
+  });
+
   it('reads the forwarder from the path\'s description when the case died before recording it', () => {
     const lab = loadLabOvsCase();
     delete lab.details.forwarder;

@@ -56,6 +56,18 @@ describe('report/comparison buildForwardingComparison', () => {
     expect(data.notes).to.deep.equal(['sriov_forwarding ended fail: its figures are shown but were not all judged']);
   });
 
+  it('leaves out a latency the generator could not drive, and says so', () => {
+    const data = buildForwardingComparison(
+      runOf([
+        caseOf('baremetal_forwarding', [row(64, 2_000_000, 10_000, 40_000)]),
+        caseOf('sriov_forwarding', [row(64, 1_900_000, 0, 0, { latency: { where: 'w', valid: false, invalidReasons: ['x'], summary: summary(5_000, 9_000) } })]),
+      ]),
+    )!;
+    const sriov = data.frameSizes[0]!.cells[1]!;
+    expect([sriov.p99Ns, sriov.maxNs, sriov.p99DeltaNs, sriov.ndrDeltaPercent]).to.deep.equal([null, null, null, -5]);
+    expect(data.notes).to.deep.equal(['sriov_forwarding 64 B: the generator could not drive the latency trial; its latency is left out']);
+  });
+
   it('is undefined when no forwarding case measured anything, and notes a missing baseline', () => {
     expect(buildForwardingComparison(runOf([caseOf('timer', undefined), caseOf('baremetal_forwarding', undefined, 'error')]))).to.equal(undefined);
     const data = buildForwardingComparison(runOf([caseOf('sriov_forwarding', [row(64, 1, 1, 1)]), caseOf('ovs_dpdk_forwarding', 'broken')]))!;

@@ -84,6 +84,15 @@ describe('report/influxdb points of recorded results', () => {
       expect(formatLineProtocol([point!])).to.match(/ndr_confirmed=false/);
     });
 
+    it('a latency trial the generator could not drive is not plotted', () => {
+      const run = loadLabOvsDpdkRun();
+      Object.assign(throughputOf(run)[0]!.latency!, { valid: false, invalidReasons: ['forward: sent 40 % of the requested rate'] });
+      const [point, other] = buildInfluxPoints(run);
+      for (const gone of ['p99_us', 'max_us', 'samples', 'latency_rate_per_direction_pps']) expect(point?.fields).to.not.have.property(gone);
+      expect(point?.fields).to.include({ ndr_pps: 31300 });
+      expect(other?.fields).to.have.property('p99_us');
+    });
+
     it('an NDR that is only a lower bound says so', () => {
       const run = loadLabOvsDpdkRun();
       throughputOf(run)[1]!.ndr.isLowerBound = true;
