@@ -3,6 +3,8 @@
 // entry per case name, so a new case plugs in with one line; cases without an entry are
 // skipped with a note, never silently.
 import type { CaseResult, LatencySummary } from '../results/model.ts';
+import { readDeviceInterruptConditions, readForwardingConditions, readTimerConditions } from './conditions.ts';
+import { isObject, percent, str } from './values.ts';
 
 /** How a metric gets worse: throughput falls, latency rises. */
 export type Direction = 'higher-is-better' | 'lower-is-better';
@@ -72,10 +74,6 @@ function makeId(caseName: string, node: string, where: string, metric: string): 
   return `${caseName} ${node} ${where} ${metric}`;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const str = (v: unknown): string | null => (typeof v === 'string' ? v : null);
-/** 0.001 * 100 is 0.1, but 0.07 * 100 is 7.000000000000001: six digits say the same. */
-const percent = (v: unknown, scale = 1): string | null => (typeof v === 'number' ? `${Number((v * scale).toPrecision(6))} %` : null);
 
 function isSummary(v: unknown): v is LatencySummary {
   return isObject(v) && (v.unit === 'us' || v.unit === 'ns') && typeof v.maxIsLowerBound === 'boolean' && isObject(v.notes) && 'p99' in v && 'max' in v;
@@ -116,27 +114,6 @@ function unmeasuredLatency(base: FigureBase, where: string, unit: string, note: 
   return (['p99', 'max'] as const).map((metric) => ({ ...base, id: makeId(base.caseName, base.node, where, metric), where, metric, unit, value: null, note }));
 }
 
-// `-i1000`, `-i 1000`, `--interval=1000` and `--interval 1000` alike; undefined when absent.
-function readOption(tokens: readonly string[], short: string, long: string): string | undefined {
-  for (const [i, tok] of tokens.entries()) {
-    if (tok === short || tok === long) return tokens[i + 1];
-    if (tok.startsWith(`${long}=`)) return tok.slice(long.length + 1);
-    if (tok.startsWith(short) && /^\d+$/.test(tok.slice(short.length))) return tok.slice(short.length);
-  }
-  return undefined;
-}
-
-/** The timer's interval_us and priority, read back from the cyclictest command it ran. */
-export function readTimerConditions(command: unknown): Record<string, string | null> {
-  if (typeof command !== 'string') return { 'cyclictest interval (interval_us)': null, 'cyclictest priority (priority)': null };
-  const tokens = command.trim().split(/\s+/);
-  // cyclictest's own defaults apply when an option is absent: 1000 us, priority 0.
-  return {
-    'cyclictest interval (interval_us)': `${readOption(tokens, '-i', '--interval') ?? '1000'} us`,
-    'cyclictest priority (priority)': readOption(tokens, '-p', '--priority') ?? '0',
-  };
-}
-
 /**
  * Timer (lib/cases/timer.ts): details[<node name>] = { node, version, durationS, load, threads, overall, command }.
  * Only `overall` is compared: per-thread figures multiply the comparisons and with them the
@@ -165,26 +142,6 @@ export function extractTimerFigures(result: CaseResult): Extraction {
     return { context: sibling ? { ...sibling } : { load: null, durationS: null }, ...(why ? { why } : {}) };
   };
   return { figures, notes, absent };
-}
-
-function readForwarder(details: Record<string, unknown>): string | null {
-  const f = details.forwarder;
-  const description = isObject(details.topology) ? str(details.topology.description) : null;
-  if (isObject(f) && f.kind === 'kernel') return 'kernel';
-  // details.forwarder is written when the forwarder stops; a case that died before has the path's description only.
-  const mode = (isObject(f) ? str(f.forwardMode) : null) ?? /testpmd \((io|macswap)\b/.exec(description ?? '')?.[1];
-  if (mode) return `testpmd ${mode}`;
-  return description?.includes('kernel IPv4 forwarding') ? 'kernel' : null;
-}
-
-/** What every figure of a forwarding case shares: generator, forwarder, search resolution. */
-export function readForwardingConditions(details: Record<string, unknown>): Record<string, string | null> {
-  const plan = isObject(details.plan) ? details.plan : {};
-  return {
-    'traffic generator (generator)': isObject(details.generator) ? str(details.generator.name) : null,
-    'forwarder (forwarder, forward_mode)': readForwarder(details),
-    'search resolution (search_resolution_percent)': percent(plan.epsilonFraction, 100),
-  };
 }
 
 const lossLimit = (target: unknown) => (isObject(target) ? percent(target.lossPercentLimit) : null);
@@ -263,17 +220,6 @@ export function extractForwardingFigures(result: CaseResult): Extraction {
     }
   });
   return { figures, notes, absent };
-}
-
-/** The device_interrupt arguments and setup that move its latencies. */
-export function readDeviceInterruptConditions(d: Record<string, unknown>): Record<string, string | null> {
-  const receiver = isObject(d.receiver) ? d.receiver : {};
-  return {
-    'interrupt period (period_us)': typeof d.period_ns === 'number' ? `${d.period_ns / 1000} us` : null,
-    'receiver priority (priority)': typeof receiver.priority === 'number' ? `${str(receiver.policy) ?? 'SCHED_FIFO'} ${receiver.priority}` : str(receiver.policy),
-    'clock case (clock_domain)': isObject(d.clock_case) ? str(d.clock_case.domain) : null,
-    'receive timestamps (hw_timestamps)': str(d.timestamp_kind),
-  };
 }
 
 /**

@@ -3,7 +3,8 @@
 // not comparable, and the reason names the argument and both values.
 import { expect } from 'chai';
 import { evaluateRegression, type RegressionReport } from '../../../lib/regression/evaluate.ts';
-import { extractForwardingFigures, readForwardingConditions, readTimerConditions } from '../../../lib/regression/figures.ts';
+import { readForwardingConditions, readTimerConditions } from '../../../lib/regression/conditions.ts';
+import { extractForwardingFigures } from '../../../lib/regression/figures.ts';
 import type { RunResult } from '../../../lib/results/model.ts';
 import { buildCyclictestCommand } from '../../../lib/tools/cyclictest/command.ts';
 import { forwardingOf, loadBaseline, loadLabOvsCase, timerOf, trialOf, withDeviceInterrupt, withRun } from './runs.ts';

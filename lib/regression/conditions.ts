@@ -1,0 +1,56 @@
+// The case arguments and setup that move a case's figures, read back from its recorded
+// details, so that runs with different arguments are 'not comparable' instead of compared.
+// Each entry is named '<what> (<run.args key>)', the value as text, null when not recorded.
+import { isObject, percent, str } from './values.ts';
+
+// `-i1000`, `-i 1000`, `--interval=1000` and `--interval 1000` alike; undefined when absent.
+function readOption(tokens: readonly string[], short: string, long: string): string | undefined {
+  for (const [i, tok] of tokens.entries()) {
+    if (tok === short || tok === long) return tokens[i + 1];
+    if (tok.startsWith(`${long}=`)) return tok.slice(long.length + 1);
+    if (tok.startsWith(short) && /^\d+$/.test(tok.slice(short.length))) return tok.slice(short.length);
+  }
+  return undefined;
+}
+
+/** The timer's interval_us and priority, read back from the cyclictest command it ran. */
+export function readTimerConditions(command: unknown): Record<string, string | null> {
+  if (typeof command !== 'string') return { 'cyclictest interval (interval_us)': null, 'cyclictest priority (priority)': null };
+  const tokens = command.trim().split(/\s+/);
+  // cyclictest's own defaults apply when an option is absent: 1000 us, priority 0.
+  return {
+    'cyclictest interval (interval_us)': `${readOption(tokens, '-i', '--interval') ?? '1000'} us`,
+    'cyclictest priority (priority)': readOption(tokens, '-p', '--priority') ?? '0',
+  };
+}
+
+function readForwarder(details: Record<string, unknown>): string | null {
+  const f = details.forwarder;
+  const description = isObject(details.topology) ? str(details.topology.description) : null;
+  if (isObject(f) && f.kind === 'kernel') return 'kernel';
+  // details.forwarder is written when the forwarder stops; a case that died before has the path's description only.
+  const mode = (isObject(f) ? str(f.forwardMode) : null) ?? /testpmd \((io|macswap)\b/.exec(description ?? '')?.[1];
+  if (mode) return `testpmd ${mode}`;
+  return description?.includes('kernel IPv4 forwarding') ? 'kernel' : null;
+}
+
+/** What every figure of a forwarding case shares: generator, forwarder, search resolution. */
+export function readForwardingConditions(details: Record<string, unknown>): Record<string, string | null> {
+  const plan = isObject(details.plan) ? details.plan : {};
+  return {
+    'traffic generator (generator)': isObject(details.generator) ? str(details.generator.name) : null,
+    'forwarder (forwarder, forward_mode)': readForwarder(details),
+    'search resolution (search_resolution_percent)': percent(plan.epsilonFraction, 100),
+  };
+}
+
+/** The device_interrupt arguments and setup that move its latencies. */
+export function readDeviceInterruptConditions(d: Record<string, unknown>): Record<string, string | null> {
+  const receiver = isObject(d.receiver) ? d.receiver : {};
+  return {
+    'interrupt period (period_us)': typeof d.period_ns === 'number' ? `${d.period_ns / 1000} us` : null,
+    'receiver priority (priority)': typeof receiver.priority === 'number' ? `${str(receiver.policy) ?? 'SCHED_FIFO'} ${receiver.priority}` : str(receiver.policy),
+    'clock case (clock_domain)': isObject(d.clock_case) ? str(d.clock_case.domain) : null,
+    'receive timestamps (hw_timestamps)': str(d.timestamp_kind),
+  };
+}
