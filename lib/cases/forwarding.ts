@@ -218,7 +218,8 @@ class Run implements ForwardingRun {
       };
       this.#entries.push(entry);
       ctx.recordDetails('throughput', [...this.#entries]);
-      task.done(`NDR ${entry.ndrPps ?? 'not confirmed'} pps, PDR ${entry.pdrPps ?? 'not confirmed'} pps (${trials.length} trials)`);
+      const rate = (pps: number | null) => (pps === null ? 'not confirmed' : `${pps} pps`);
+      task.done(`NDR ${rate(entry.ndrPps)}, PDR ${rate(entry.pdrPps)} (${trials.length} trials)`);
       return entry;
     } catch (error) {
       task.done(`stopped: ${error instanceof Error ? error.message.split('\n')[0] : String(error)}`);
