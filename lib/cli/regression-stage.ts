@@ -40,9 +40,8 @@ export async function judgeRegression(args: {
   try {
     const policy = parseRegressionPolicy(args.profile.sections.regression, args.profile.file);
     const compareAcross = [...new Set([...policy.compareAcross, ...args.compareAcross])];
-    const section = { ...((args.profile.sections.regression as Record<string, unknown> | undefined) ?? {}), compare_across: compareAcross };
     const baseline = await findBaseline({ resultsRoot: args.resultsRoot, current: args.run, spec: args.spec, compareAcross, onNote: args.log });
-    const report = evaluateRegression({ current: args.run, baseline, profileSection: section, profileFile: args.profile.file });
+    const report = evaluateRegression({ current: args.run, baseline, profileSection: args.profile.sections.regression, profileFile: args.profile.file, compareAcross });
     args.log(`regression: ${report.summary}`);
     // A named baseline that shares no comparable figure would make a silent green gate.
     if (args.spec !== 'last' && report.baseline && report.compared.length === 0 && report.missing.length === 0) {

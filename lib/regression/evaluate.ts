@@ -7,7 +7,7 @@ import type { CaseResult, RunResult } from '../results/model.ts';
 import { convert, formatValue } from '../verdict/units.ts';
 import { buildComparabilityKey, compareKeys, relevantNodes } from './comparability.ts';
 import { FIGURE_EXTRACTORS, REGRESSION_METRICS, type Extraction, type FigureExtractor, type RegressionFigure } from './figures.ts';
-import { parseRegressionPolicy, type MetricRule, type RegressionPolicy } from './policy.ts';
+import { parseRegressionPolicy, type CompareAcross, type MetricRule, type RegressionPolicy } from './policy.ts';
 
 /** Which figure: the fields every list of the report shares. */
 export type FigureRef = Pick<RegressionFigure, 'id' | 'caseName' | 'node' | 'where' | 'metric'>;
@@ -82,6 +82,8 @@ export interface EvaluateRegressionInput {
   profileFile?: string;
   /** Defaults to current.pod.lab. */
   isLab?: boolean;
+  /** Added to the profile's compare_across, e.g. from --compare-across. */
+  compareAcross?: readonly CompareAcross[];
   extractors?: Readonly<Record<string, FigureExtractor>>;
 }
 
@@ -100,7 +102,7 @@ function judge(f: RegressionFigure, b: RegressionFigure, rule: MetricRule, unit:
     const below = (c: number, base: number) => c * 100 < base * (100 - rule.marginPercent);
     if (f.value !== null && bValue !== null) return { verdict: below(f.value, bValue) ? 'regression' : 'pass', fromBound: false, b: bValue, c: f.value };
     // A floor (generator-limited rate) decides only when every true value gives the same verdict.
-    const fBound = f.atLeast === undefined ? undefined : convert(f.atLeast, f.unit, unit);
+    const fBound = f.atLeast;
     if (f.value === null && fBound !== undefined && bValue !== null && !below(fBound, bValue)) return { verdict: 'pass', fromBound: true, b: bValue, c: fBound };
     if (f.value !== null && bValue === null && bBound !== undefined && below(f.value, bBound)) return { verdict: 'regression', fromBound: true, b: bBound, c: f.value };
     if (f.value === null && fBound === undefined) return { unavailable: `this run has no ${f.metric}: ${f.note ?? 'not measured'}` };
@@ -256,7 +258,8 @@ function summarize(report: RegressionReport): string {
 // The CLI calls this after the cases ran; `failing` maps to exit code 71.
 export function evaluateRegression(input: EvaluateRegressionInput): RegressionReport {
   const { current, baseline } = input;
-  const policy = parseRegressionPolicy(input.profileSection, input.profileFile ?? current.thresholds.file);
+  const profilePolicy = parseRegressionPolicy(input.profileSection, input.profileFile ?? current.thresholds.file);
+  const policy: RegressionPolicy = { ...profilePolicy, compareAcross: [...new Set([...profilePolicy.compareAcross, ...(input.compareAcross ?? [])])] };
   const extractors = input.extractors ?? FIGURE_EXTRACTORS;
   const monitorOnly = input.isLab ?? current.pod.lab;
   const report: RegressionReport = {

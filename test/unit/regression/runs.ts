@@ -1,6 +1,7 @@
 // Builds "current runs" from the hand-written baseline fixture, one change at a time, so
 // each test states exactly what differs from the baseline.
 import { readFileSync } from 'node:fs';
+import { loadLabOvsDpdkRun } from '../../fixtures/report/lab-runs.ts';
 import { fileURLToPath } from 'node:url';
 import type { CaseResult, LatencySummary, RunResult } from '../../../lib/results/model.ts';
 import { buildDeviceInterruptDetails, type DeviceInterruptDetails } from '../../../lib/tools/irq-agent/details.ts';
@@ -82,7 +83,7 @@ export function withDeviceInterrupt(run: RunResult, change: (d: Record<string, u
   return run;
 }
 
-/** A real forwarding case (test/fixtures/regression/lab-ovs-dpdk-case.source.md). */
+/** A real forwarding case (test/fixtures/report/lab-ovs-dpdk.run.source.md). */
 export function loadLabOvsCase(): CaseResult {
-  return JSON.parse(readFileSync(new URL('../../fixtures/regression/lab-ovs-dpdk-case.json', import.meta.url), 'utf8')) as CaseResult;
+  return loadLabOvsDpdkRun().cases[0]!;
 }
