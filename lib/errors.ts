@@ -1,5 +1,5 @@
 // Every failure the harness can explain has a class here, so that the CLI maps
-// kinds to exit codes in one place (lib/cli/exit-codes.ts) and prints a short
+// kinds to exit codes in one place (lib/results/exit-codes.ts) and prints a short
 // message instead of a stack trace.
 
 export type ErrorKind =

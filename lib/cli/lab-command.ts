@@ -2,7 +2,7 @@
 // integration tests; runs without --pod do the same around themselves.
 import { fileURLToPath } from 'node:url';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../results/exit-codes.ts';
 
 /** The checkout this CLI belongs to: the lab's per-checkout prefix is derived from it. */
 export const CHECKOUT_ROOT = fileURLToPath(new URL('../../', import.meta.url));

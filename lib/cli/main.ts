@@ -2,7 +2,7 @@
 // bad input is one clear message and exit 2, never a stack trace.
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, isKfnError } from '../errors.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../results/exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
 import { labCommand } from './lab-command.ts';
 import { reportCommand } from './report-command.ts';

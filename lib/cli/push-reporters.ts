@@ -9,7 +9,7 @@ import type { Reporter } from '../report/reporter.ts';
 import { serializeRunResult } from '../report/results-json.ts';
 import { createTestApiReporter } from '../report/testapi.ts';
 import { writeFileAtomic } from '../report/write-file-atomic.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../results/exit-codes.ts';
 
 /** Creating them checks the URLs, so a bad URL is exit 2 before any node is touched. */
 export function createPushReporters(options: { enabled: boolean; log: (line: string) => void; env?: NodeJS.ProcessEnv }): PushReporter[] {

@@ -7,7 +7,7 @@ import { ConfigError } from '../errors.ts';
 import { HISTORY_FILE, loadRunResult } from '../regression/history.ts';
 import { writeCompareReport, writeRunReport } from '../report/html/build-report.ts';
 import type { RunResult } from '../results/model.ts';
-import { EXIT } from './exit-codes.ts';
+import { EXIT } from '../results/exit-codes.ts';
 
 export interface ReportCommandOptions {
   run: string;

@@ -28,7 +28,7 @@ import { createPlotPropertiesReporter } from '../report/plot-properties.ts';
 import { createResultsJsonReporter } from '../report/results-json.ts';
 import { ReporterMultiplexer } from '../report/reporter.ts';
 import type { RunResult } from '../results/model.ts';
-import { exitCodeFor, isNothingMeasured, outcomeOfCases } from './exit-codes.ts';
+import { exitCodeFor, isNothingMeasured, outcomeOfCases } from '../results/exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
 import { lockPod } from './pod-lock.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';

@@ -8,7 +8,7 @@ import { combineStatuses } from '../results/status.ts';
 import { describeError } from '../errors.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/model.ts';
 import type { ReporterMultiplexer } from '../report/reporter.ts';
-import { outcomeOfCases, exitCodeFor } from '../cli/exit-codes.ts';
+import { outcomeOfCases, exitCodeFor } from '../results/exit-codes.ts';
 import { runCase, type RunScope } from './run-case.ts';
 
 export interface RunRequest {

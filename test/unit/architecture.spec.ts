@@ -38,6 +38,7 @@ const RULES: Rule[] = [
   { layer: 'verdict/', why: 'verdicts see only figures and limits', forbidden: (s) => IO.test(s) || !/^(verdict\/|zod$)/.test(s) },
   { layer: 'audit/', why: 'checks read a snapshot and change nothing', forbidden: (s) => IO.test(s) || /^(remote|harness|cli|lab)\//.test(s) },
   { layer: 'report/', why: 'reports are views of the result model', forbidden: (s) => /^(ssh2|mocha|execa)$/.test(s) || /^(remote|harness|cli|lab|cases\/(?!latency-figures))/.test(s) },
+  { layer: 'harness/', why: 'the runner serves the CLI and never reaches back into it', forbidden: (s) => /^(cli|lab)\//.test(s) },
   { layer: 'config/', why: 'configuration is loaded, validated and resolved, nothing else', forbidden: (s) => /^(ssh2|mocha|execa)$/.test(s) || /^(remote|harness|cli|lab|cases|report)\//.test(s) },
 ];
 

@@ -12,7 +12,7 @@ import { html, type SafeHtml } from './safe-html.ts';
 import type { TrendView } from './trends.ts';
 import type { CaseView, Counts, RunSummaryView, RunView } from './view-model.ts';
 
-/** What each exit code means (lib/cli/exit-codes.ts; a unit test keeps the two in step). */
+/** What each exit code means (lib/results/exit-codes.ts; a unit test keeps the two in step). */
 export const EXIT_MEANINGS: Record<number, string> = {
   0: 'ok',
   2: 'bad input',

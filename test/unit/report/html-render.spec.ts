@@ -7,7 +7,7 @@ import { mkdtemp, readFile, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { reportCommand } from '../../../lib/cli/report-command.ts';
-import { EXIT } from '../../../lib/cli/exit-codes.ts';
+import { EXIT } from '../../../lib/results/exit-codes.ts';
 import { ConfigError } from '../../../lib/errors.ts';
 import { appendHistory } from '../../../lib/regression/history.ts';
 import { evaluateRegression } from '../../../lib/regression/evaluate.ts';
@@ -146,7 +146,7 @@ describe('report/html rendered page', function () {
     expect(page).to.match(/<tr class="row-fail"><td>timer<\/td><td>guest all threads max<\/td><td>us<\/td><td class="num">3,311<\/td>/);
   });
 
-  it('keeps the exit-code meanings in step with lib/cli/exit-codes.ts', () => {
+  it('keeps the exit-code meanings in step with lib/results/exit-codes.ts', () => {
     expect(Object.keys(EXIT_MEANINGS).map(Number).sort((a, b) => a - b)).to.deep.equal(Object.values(EXIT).sort((a, b) => a - b));
   });
 

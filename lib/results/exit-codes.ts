@@ -1,6 +1,6 @@
 // The one place that decides the exit code, so Jenkins gating, the ci/ script and the
 // docs agree. Precedence, highest first: bad input, unmeasured, threshold, regression, push.
-import type { RunResult } from '../results/model.ts';
+import type { RunResult } from './model.ts';
 
 export const EXIT = {
   ok: 0,

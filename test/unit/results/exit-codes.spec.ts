@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { EXIT, exitCodeFor, outcomeOfCases } from '../../../lib/cli/exit-codes.ts';
+import { EXIT, exitCodeFor, outcomeOfCases } from '../../../lib/results/exit-codes.ts';
 
 describe('exit codes', () => {
   it('keep the precedence bad input > not measured > threshold > regression > push', () => {
