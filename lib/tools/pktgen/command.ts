@@ -144,7 +144,7 @@ export function buildPktgenScript(p: PktgenScriptParams): string {
     `[ -w "$PG/pgctrl" ] || fail "$PG/pgctrl is missing: the pktgen module is not loaded (modprobe pktgen; needs CONFIG_NET_PKTGEN and the right to load modules)"`,
     // pktgen answers each command on the file's Result: line with a text of its own; the exact
     // text is checked, so an earlier command's OK is never taken for this one's, nor a cut value for the one sent.
-    `pgset() { printf '%s\\n' "$2" > "$1" || fail "writing '$2' to $1 failed"; r=$(grep '^Result:' "$1"); [ "$r" = "Result: $3" ] || fail "$1 answered '$2' with '\${r#Result: }', expected '$3'"; }`,
+    `pgset() { printf '%s\\n' "$2" > "$1" || fail "writing '$2' to $1 failed\${4:+: $4}"; r=$(grep '^Result:' "$1"); [ "$r" = "Result: $3" ] || fail "$1 answered '$2' with '\${r#Result: }', expected '$3'"; }`,
     // imix_weights leaves the Result line as it was: check the entries the device file lists instead.
     `pgshows() { printf '%s\\n' "$2" > "$1" || fail "writing '$2' to $1 failed (kernels without pktgen IMIX refuse imix_weights)"; grep -qF -- "$3" "$1" || fail "$1 took '$2' but does not show '$3'"; }`,
     `cleanup() { ${threads.map((t) => `printf 'rem_device_all\\n' > ${q(t)} 2>/dev/null`).join('; ')}; }`,
@@ -156,7 +156,9 @@ export function buildPktgenScript(p: PktgenScriptParams): string {
   }
   lines.push(`trap cleanup EXIT`, `trap 'printf "stop\\n" > "$PG/pgctrl" 2>/dev/null' INT TERM`);
   p.devices.forEach((d, i) => {
-    lines.push(`pgset ${q(`${PKTGEN_DIR}/kpktgend_${d.thread}`)} ${q(`add_device ${d.iface}@${d.tag}`)} ${q(`OK: add_device=${d.iface}@${d.tag}`)}`);
+    // pktgen_setup_dev() refuses a missing, non-Ethernet or down interface (-ENODEV, -EINVAL, -ENETDOWN).
+    const why = `pktgen refuses an interface that does not exist, is not Ethernet or is down (ip link set ${d.iface} up; the kernel log says which)`;
+    lines.push(`pgset ${q(`${PKTGEN_DIR}/kpktgend_${d.thread}`)} ${q(`add_device ${d.iface}@${d.tag}`)} ${q(`OK: add_device=${d.iface}@${d.tag}`)} ${q(why)}`);
     for (const c of deviceCommands(d, p)) {
       lines.push('result' in c.reply ? `pgset ${q(files[i]!)} ${q(c.command)} ${q(c.reply.result)}` : `pgshows ${q(files[i]!)} ${q(c.command)} ${q(c.reply.shows)}`);
     }

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import { execa } from 'execa';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ConfigError } from '../../../../lib/errors.ts';
 import { buildPktgenScript, deviceFileOf, PKTGEN_MAX_COUNT, type PktgenDevice, type PktgenScriptParams } from '../../../../lib/tools/pktgen/command.ts';
 import { newModelDevice, numArg, sendFrames, showImix, start, writeDevice, writeThread, type ModelDevice } from '../../../support/pktgen-kernel-model.ts';
@@ -24,7 +27,7 @@ describe('tools/pktgen buildPktgenScript', () => {
     const s = buildPktgenScript({ devices: [device({ srcMac: '02:00:00:00:00:01' })], frameSize: 64, flows: 4, timeLimitS: 11 });
     const pgsets = s.split('\n').filter((l) => l.startsWith('pgset '));
     expect(pgsets).to.deep.equal([
-      "pgset /proc/net/pktgen/kpktgend_2 'add_device ens1f0@kfn0' 'OK: add_device=ens1f0@kfn0'",
+      "pgset /proc/net/pktgen/kpktgend_2 'add_device ens1f0@kfn0' 'OK: add_device=ens1f0@kfn0' 'pktgen refuses an interface that does not exist, is not Ethernet or is down (ip link set ens1f0 up; the kernel log says which)'",
       "pgset /proc/net/pktgen/ens1f0@kfn0 'count 10000000' 'OK: count=10000000'",
       "pgset /proc/net/pktgen/ens1f0@kfn0 'clone_skb 0' 'OK: clone_skb=0'",
       "pgset /proc/net/pktgen/ens1f0@kfn0 'pkt_size 60' 'OK: pkt_size=60'",
@@ -56,7 +59,7 @@ describe('tools/pktgen buildPktgenScript', () => {
     });
     expect(s).to.include("pgshows /proc/net/pktgen/ens1f0@kfn0 'imix_weights 60,7 566,4 1514,1' 'imix_weights: 60,7 566,4 1514,1 '");
     expect(s).to.include("pgset /proc/net/pktgen/ens1f0@kfn0 'delay 0' 'OK: delay=0'");
-    expect(s).to.include("pgset /proc/net/pktgen/kpktgend_3 'add_device ens1f1@kfn1' 'OK: add_device=ens1f1@kfn1'");
+    expect(s).to.include("pgset /proc/net/pktgen/kpktgend_3 'add_device ens1f1@kfn1' 'OK: add_device=ens1f1@kfn1' 'pktgen refuses");
     expect(s).to.include("pgset /proc/net/pktgen/ens1f1@kfn1 'udp_src_max 1025' 'OK: udp_src_max=1025'");
     expect(s).to.include('[ $i -lt 55 ]');
     expect(deviceFileOf(device())).to.equal('/proc/net/pktgen/ens1f0@kfn0');
@@ -132,6 +135,44 @@ async function playOnModel(p: PktgenScriptParams): Promise<Map<string, ModelDevi
   }
   return devices;
 }
+
+describe('tools/pktgen the script\'s reply checks (pgset, pgshows) in sh', () => {
+  // The script's own helper functions, with grep standing in for pktgen's device file: it prints
+  // the Result line pktgen would have left there (the file itself only receives the write).
+  async function helper(call: string, fileShows: string): Promise<{ exitCode: number | undefined; stderr: string }> {
+    const script = buildPktgenScript({ devices: [device()], frameSize: 64, flows: 1, timeLimitS: 1 });
+    const defs = script.split('\n').filter((l) => /^(fail|pgset|pgshows)\(\)/.test(l));
+    const dir = await mkdtemp(join(tmpdir(), 'kfn-pgset-'));
+    try {
+      const fake = `grep() { case "$1" in -qF) [ "$FILE_SHOWS" != "$3" ] && return 1; return 0;; *) printf '%s\\n' "$FILE_SHOWS";; esac; }`;
+      const r = await execa('sh', ['-c', [...defs, fake, call.replaceAll('$DIR', dir)].join('\n')], { reject: false, env: { FILE_SHOWS: fileShows } });
+      return { exitCode: r.exitCode, stderr: r.stderr };
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('passes when pktgen answered this very command', async () => {
+    expect((await helper("pgset $DIR/dev 'ratep 1000' 'OK: rate=1000'", 'Result: OK: rate=1000')).exitCode).to.equal(0);
+    expect((await helper("pgshows $DIR/dev 'imix_weights 60,7' 'imix_weights: 60,7 '", 'imix_weights: 60,7 ')).exitCode).to.equal(0);
+  });
+
+  it('refuses the previous command\'s OK and a cut count, naming both texts', async () => {
+    const stale = await helper("pgset $DIR/dev 'ratep 1000' 'OK: rate=1000'", 'Result: OK: clone_skb=0');
+    expect(stale.exitCode).to.equal(3);
+    expect(stale.stderr).to.match(/kfn-pktgen: .*\/dev answered 'ratep 1000' with 'OK: clone_skb=0', expected 'OK: rate=1000'/);
+    const cut = await helper("pgset $DIR/dev 'count 10000000000' 'OK: count=10000000000'", 'Result: OK: count=1000000000');
+    expect(cut.stderr).to.match(/answered 'count 10000000000' with 'OK: count=1000000000'/);
+  });
+
+  it('refuses an imix_weights the device file does not list, and explains a refused add_device', async () => {
+    const imix = await helper("pgshows $DIR/dev 'imix_weights 60,7' 'imix_weights: 60,7 '", 'Result: OK: clone_skb=0');
+    expect(imix.stderr).to.match(/took 'imix_weights 60,7' but does not show 'imix_weights: 60,7 '/);
+    const add = await helper("pgset $DIR/no/such/kpktgend_0 'add_device eth9@kfn0' 'OK: add_device=eth9@kfn0' 'pktgen refuses an interface that is down'", '');
+    expect(add.exitCode).to.equal(3);
+    expect(add.stderr).to.match(/writing 'add_device eth9@kfn0' to .*kpktgend_0 failed: pktgen refuses an interface that is down$/);
+  });
+});
 
 describe('tools/pktgen buildPktgenScript against a model of net/core/pktgen.c (support/pktgen-kernel-model.ts)', () => {
   for (const flows of [1, 2, 3, 4, 64, 1000]) {
