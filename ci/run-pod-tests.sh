@@ -27,7 +27,8 @@
 #                       `--baseline last` needs); default $HOME/kvmfornfv-results/<pod name>
 #   RESULTS_DIR         this build's copy for Jenkins, inside the workspace, emptied first;
 #                       default <repo>/results
-#   INSTALLER_TYPE, DEPLOY_SCENARIO, BUILD_TAG, CI_LOOP, TEST_DB_URL, TEST_DB_EXT_URL: read by the suite.
+#   INSTALLER_TYPE, DEPLOY_SCENARIO, BUILD_TAG, CI_LOOP, TEST_DB_URL, TEST_DB_EXT_URL: read by the suite;
+#   TEST_DB_TOKEN       the TestAPI access token (X-Auth-Token) where auth is on: bind it from a Jenkins secret.
 set -euo pipefail
 
 readonly EXIT_BAD_INPUT=2

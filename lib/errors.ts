@@ -86,8 +86,8 @@ export class LabError extends KfnError {
 }
 
 export class PushError extends KfnError {
-  /** 'rejected' is a 400, 'forbidden' a 403, 'unreachable' no answer. */
-  readonly reason: 'rejected' | 'forbidden' | 'unreachable' | 'other';
+  /** 'rejected' is a 400, 'unauthorized' a missing or refused credential, 'forbidden' another 403, 'unreachable' no answer. */
+  readonly reason: 'rejected' | 'unauthorized' | 'forbidden' | 'unreachable' | 'other';
 
   constructor(reason: PushError['reason'], message: string, options?: { cause?: unknown }) {
     super('push', message, options);

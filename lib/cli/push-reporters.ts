@@ -1,5 +1,5 @@
-// -r: the result pushes of Xtesting's run_tests -r, to TestAPI (TEST_DB_URL) and to
-// InfluxDB (INFLUXDB_URL). A failed push never touches the local results; it only
+// -r: the result pushes of Xtesting's run_tests -r, to TestAPI (TEST_DB_URL, with the
+// TEST_DB_TOKEN access token when set) and to InfluxDB (INFLUXDB_URL). A failed push never touches the local results; it only
 // lowers the exit code to 69 when nothing more serious happened.
 import { readOpnfvEnvironment } from '../config/environment.ts';
 import { join } from 'node:path';
@@ -16,7 +16,8 @@ export function createPushReporters(options: { enabled: boolean; log: (line: str
   if (!options.enabled) return [];
   const env = options.env ?? process.env;
   return [
-    createTestApiReporter({ url: readOpnfvEnvironment(env).testDbUrl, log: options.log }),
+    // The token is read from the environment only (never from a file), and only here.
+    createTestApiReporter({ url: readOpnfvEnvironment(env).testDbUrl, token: env.TEST_DB_TOKEN, log: options.log }),
     createInfluxDbReporter({ url: env.INFLUXDB_URL, log: options.log }),
   ];
 }

@@ -7,7 +7,8 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, PushError } from '../errors.ts';
 import type { CaseResult, RunResult } from '../results/model.ts';
-import { newPushOutcome, postWithTimeout, redactUrl, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
+import { newPushOutcome, postWithTimeout, redactUrl, type FetchLike, type PushReporter } from './push-http.ts';
+import { describeTestApiRefusal } from './testapi-answer.ts';
 import { validateTestApiPayload } from './push-testapi-validate.ts';
 
 export { TESTAPI_FIELDS, validateTestApiPayload } from './push-testapi-validate.ts';
@@ -98,6 +99,8 @@ function buildDetails(run: RunResult, result: CaseResult): Record<string, unknow
 
 export interface TestApiPushOptions {
   fetch?: FetchLike | undefined;
+  /** TEST_DB_TOKEN: sent as X-Auth-Token, the header a TestAPI with auth on checks (releng-testresults common/check.py valid_token). */
+  token?: string | undefined;
   /** Used for `file://` URLs; defaults to fs.appendFile. */
   appendFile?: ((path: string, data: string) => Promise<void>) | undefined;
   timeoutMs?: number | undefined;
@@ -119,27 +122,13 @@ export async function pushTestApiPayload(payload: TestApiPayload, url: string, o
     return;
   }
   const what = `TestAPI result of ${payload.case_name}`;
-  const answer = await postWithTimeout({
-    url,
-    body: JSON.stringify(payload),
-    headers: { 'Content-Type': 'application/json' },
-    fetch: options.fetch,
-    timeoutMs: options.timeoutMs,
-    what,
-  });
+  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  if (options.token) headers['X-Auth-Token'] = options.token;
+  const answer = await postWithTimeout({ url, body: JSON.stringify(payload), headers, fetch: options.fetch, timeoutMs: options.timeoutMs, what });
   if (answer.status >= 200 && answer.status < 300) return;
-  const server = shortServerText(answer.body);
-  const at = redactUrl(url);
-  if (answer.status === 400) {
-    throw new PushError('rejected', `${what} rejected by ${at} (HTTP 400: a required field is missing or criteria is not PASS/FAIL): ${server}`);
-  }
-  if (answer.status === 403) {
-    throw new PushError(
-      'forbidden',
-      `${what} refused by ${at} (HTTP 403): pod ${payload.pod_name}, project ${payload.project_name} or case ${payload.case_name} is not registered in TestAPI (or the auth token was refused): ${server}`,
-    );
-  }
-  throw new PushError('other', `${what}: ${at} answered HTTP ${answer.status}: ${server}`);
+  // A server that echoes the header back must not put the token in a log.
+  const body = options.token ? answer.body.replaceAll(options.token, '***') : answer.body;
+  throw describeTestApiRefusal({ answer: { status: answer.status, body }, payload, at: redactUrl(url), tokenSent: Boolean(options.token) });
 }
 
 export interface TestApiPushResult {
@@ -158,11 +147,20 @@ export async function pushToTestApi(payloads: readonly TestApiPayload[], url: st
     } catch (error) {
       const pushError = error instanceof PushError ? error : new PushError('other', `TestAPI result of ${payload.case_name}: ${String(error)}`, { cause: error });
       result.failures.push(pushError);
-      // A 400 or 403 is about one case; a dead server is about all of them.
-      if (pushError.reason === 'unreachable') break;
+      // A 400 or 403 is about one case; a dead server or a refused token is about all of them.
+      if (pushError.reason === 'unreachable' || pushError.reason === 'unauthorized') break;
     }
   }
   return result;
+}
+
+// A token that cannot go in an HTTP header is bad input too; its value is never shown.
+export function checkTestApiToken(token: string | undefined): string | undefined {
+  if (token === undefined || token === '') return undefined;
+  if (!/^[\x21-\x7e]+$/.test(token)) {
+    throw new ConfigError('environment', [{ path: 'TEST_DB_TOKEN', message: "expected a TestAPI access token: printable ASCII, no spaces or control characters (the value is not shown)" }]);
+  }
+  return token;
 }
 
 // A typo in TEST_DB_URL is bad input, found before the first case runs.
@@ -197,6 +195,7 @@ export interface TestApiReporterOptions extends TestApiPushOptions {
 // `outcome` (for exit code 69), never thrown, so the other reporters are not disturbed.
 export function createTestApiReporter(options: TestApiReporterOptions): PushReporter {
   checkTestApiUrl(options.url);
+  checkTestApiToken(options.token);
   const outcome = newPushOutcome('testapi');
   const log = options.log ?? (() => {});
   return {
@@ -221,7 +220,8 @@ export function createTestApiReporter(options: TestApiReporterOptions): PushRepo
         outcome.failures.push(...result.failures);
         outcome.state = outcome.failures.length > 0 ? 'failed' : 'pushed';
       }
-      log(`TestAPI (${redactUrl(options.url)}): ${outcome.accepted} of ${payloads.length} results pushed`);
+      const auth = options.token && !options.url.startsWith('file:') ? ', X-Auth-Token from TEST_DB_TOKEN' : '';
+      log(`TestAPI (${redactUrl(options.url)}${auth}): ${outcome.accepted} of ${payloads.length} results pushed`);
       for (const failure of outcome.failures) log(`TestAPI push failed [${failure.reason}]: ${failure.message}`);
     },
   };

@@ -38,5 +38,5 @@ export async function buildFakeScope(overrides: Partial<RunScope> = {}): Promise
 }
 
 export function catalogueCase(suite: string, caseName = suite.replace(/-/g, '_')) {
-  return { caseName, tier: 'latency', criteria: 100, blocking: false, enabled: true, description: '', dependencies: [], suite, args: {} };
+  return { caseName, tier: 'latency', blocking: false, enabled: true, description: '', dependencies: [], suite, args: {} };
 }

@@ -15,8 +15,10 @@ Python 3 standard library only, apart from TRex's own client API.
 """
 import argparse
 import importlib
+import importlib.util
 import json
 import math
+import os
 import signal
 import sys
 import time
@@ -165,16 +167,39 @@ def result_document(spec, api_name, elapsed_s, stats, warnings):
     }
 
 
+def _trex_package_dir():
+    """Where the `trex` package was found, without running its __init__."""
+    try:
+        found = importlib.util.find_spec("trex")
+    except (ImportError, ValueError):
+        return None
+    return os.path.dirname(found.origin) if found and found.origin else None
+
+
 def import_api(paths):
     for p in reversed(paths):
         sys.path.insert(0, p)
     errors = []
+    ext_libs = None
     for name in API_MODULES:
         try:
             return importlib.import_module(name), name
         except ImportError as e:
             errors.append("%s: %s" % (name, e))
-    raise ApiMissing("; ".join(errors))
+        except Exception as e:  # noqa: BLE001 - see below
+            # TRex's trex/__init__.py (trex-core v3.0.7, lines 24-25 and 67-72) raises a plain
+            # Exception, not an ImportError, when it cannot find its external_libs folder.
+            text = " ".join(str(e).split())
+            if "external_libs" in text or "TREX_EXT_LIBS" in text or "external library" in text:
+                where = _trex_package_dir()
+                ext_libs = (
+                    "%s was found%s but TRex's external_libs folder was not: an unpacked TRex keeps it four "
+                    "directories above trex/ (or TREX_EXT_LIBS names it); point trex_api_paths at the TRex "
+                    "install's automation/trex_control_plane/interactive (TRex said: %s)"
+                    % (name, " (trex package in %s)" % where if where else "", text)
+                )
+            errors.append("%s: importing it failed with %s: %s" % (name, type(e).__name__, text))
+    raise ApiMissing(ext_libs or "; ".join(errors))
 
 
 def base_packet(api, d, frame_size):

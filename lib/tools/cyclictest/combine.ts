@@ -13,6 +13,7 @@ import {
 import type { LatencySummary } from '../../results/model.ts';
 import { parseCyclictestJson, type CyclictestJsonReport, type CyclictestJsonThread, type CyclictestSysinfo } from './parse-json.ts';
 import { parseCyclictestHistogramText, type CyclictestHistogramText } from './parse-text.ts';
+import { reconcileLastLoop, type ReconciledThread } from './last-loop.ts';
 
 const TOOL = 'cyclictest';
 
@@ -149,8 +150,8 @@ function summarize(hist: BucketHistogram, stats: { cycles: number; min: number; 
   return summary;
 }
 
-function buildThread(t: CyclictestJsonThread, seen: { hist: BucketHistogram; text: CyclictestHistogramText | null; limit: number | null }): CyclictestThreadResult {
-  const { hist, text, limit } = seen;
+function buildThread(t: CyclictestJsonThread, seen: { hist: BucketHistogram; text: CyclictestHistogramText | null; limit: number | null; note: string | null }): CyclictestThreadResult {
+  const { hist, text, limit, note } = seen;
   if (text !== null) checkThreadAgainstText(t, { hist, text });
   const base = { thread: t.thread, cpu: t.cpu, cycles: t.cycles, buckets: [...hist.buckets], overflows: hist.overflows };
   if (t.cycles === 0) {
@@ -159,7 +160,9 @@ function buildThread(t: CyclictestJsonThread, seen: { hist: BucketHistogram; tex
     return { ...base, min: null, avg: null, max: null, summary: buildNullSummary({ unit: 'us', samples: 0, overflows: 0, why }) };
   }
   checkThreadStats(t, { hist, limit });
-  return { ...base, min: t.min, avg: t.avg, max: t.max, summary: summarize(hist, { cycles: t.cycles, min: t.min, avg: t.avg as number, max: t.max }) };
+  const summary = summarize(hist, { cycles: t.cycles, min: t.min, avg: t.avg as number, max: t.max });
+  if (note !== null) summary.notes['lastLoop'] = note;
+  return { ...base, min: t.min, avg: t.avg, max: t.max, summary };
 }
 
 // Overall = every thread's samples together. A thread with no samples leaves a CPU unmeasured,
@@ -195,8 +198,10 @@ export function combineCyclictest(input: CombineCyclictestInput): CyclictestResu
       throw new MeasurementError(`cyclictest threads ran on CPUs ${cpus.join(',')}, expected ${expectedCpus.join(',')}`);
     }
   }
-  const hists = json.threads.map((t) => buildThreadHistogram(t, limit));
-  const threads = json.threads.map((t, i) => buildThread(t, { hist: hists[i] as BucketHistogram, text, limit }));
+  // stdout may hold one last loop the JSON missed (last-loop.ts): the later state is the one reported.
+  const reconciled = json.threads.map((t): ReconciledThread => (text !== null && limit !== null ? reconcileLastLoop(t, { hist: buildThreadHistogram(t, limit), text, limit }) : { thread: t, note: null }));
+  const hists = reconciled.map((r) => buildThreadHistogram(r.thread, limit));
+  const threads = reconciled.map((r, i) => buildThread(r.thread, { hist: hists[i] as BucketHistogram, text, limit, note: r.note }));
   const result: CyclictestResult = {
     version: json.version,
     cmdline: json.cmdline,

@@ -6,7 +6,11 @@
 //     6480562pps 3110Mb/sec (3110669760bps) errors: 0
 //
 // A device that was configured but never ran also says `Result: OK: ...`, echoing its last
-// command (e.g. `OK: ratep=1000000`); only the run format above is accepted.
+// command (e.g. `OK: rate=1000000`, pktgen's reply to ratep); only the run format above is accepted.
+// A device pktgen stopped before it built a frame prints `-1frags`: pktgen_stop_device() reads
+// nr_frags from an skb it never had (net/core/pktgen.c, Linux 6.12.118 lines 3343-3345), and
+// pktgen_xmit() stops a device at once when its interface is not running or has no carrier
+// (lines 3490-3494): the link was down.
 import { ToolOutputParseError } from '../../errors.ts';
 import { deviceFileMarker } from './command.ts';
 
@@ -32,7 +36,7 @@ export interface PktgenRunResult {
   errors: number;
 }
 
-const OK_LINE = /^OK: (\d+)\(c(\d+)\+d(\d+)\) usec, (\d+) \((\d+)byte,(\d+)frags\)\s*$/;
+const OK_LINE = /^OK: (\d+)\(c(\d+)\+d(\d+)\) usec, (\d+) \((\d+)byte,(-1|\d+)frags\)\s*$/;
 const RATE_LINE = /^\s*(\d+)pps (\d+)Mb\/sec \((\d+)bps\) errors: (\d+)\s*$/;
 
 function fail(message: string, where: { lineNumber?: number; line?: string; source?: string } = {}): never {
@@ -46,12 +50,16 @@ export function parsePktgenDevice(text: string, source?: string): PktgenRunResul
   if (at < 0) fail('expected a "Result:" line, found none: is this a pktgen device file?', { source, line: lines[0] });
   const resultText = lines[at]!.replace(/^\s*Result:\s*/, '');
   const where = { source, lineNumber: at + 1, line: lines[at] };
-  if (!resultText.startsWith('OK:')) fail('the device did not finish a run', where);
+  if (!resultText.startsWith('OK:')) fail(`the device did not finish a run: pktgen says "${resultText}"`, where);
   const ok = OK_LINE.exec(resultText);
   if (!ok) fail('expected a run result "OK: <us>(c<us>+d<us>) usec, <n> (<size>byte,<frags>frags)"; the device was configured but never ran', where);
   const rate = RATE_LINE.exec(lines[at + 1] ?? '');
   if (!rate) fail('expected "<n>pps <n>Mb/sec (<n>bps) errors: <n>" after the result line', { source, lineNumber: at + 2, line: lines[at + 1] ?? '' });
   const [elapsedUs, computeUs, idleUs, packets, pktSize, frags] = ok.slice(1).map(Number) as [number, number, number, number, number, number];
+  const iface = /ifname: ([^\s@]+)/.exec(text)?.[1] ?? 'the interface';
+  if (frags === -1) {
+    fail(`pktgen stopped the device before it built a frame (-1frags, ${packets} sent): the link of ${iface} is down or has no carrier; bring it up (ip link set ${iface} up) and check the cable or peer`, where);
+  }
   const [pps, mbps, bps, errors] = rate.slice(1).map(Number) as [number, number, number, number];
   if (![elapsedUs, packets, pps, bps, errors].every(Number.isSafeInteger)) fail('a figure is too large to be exact', where);
 

@@ -10,6 +10,13 @@
 // The STL client (trex_stl_client.py example stl_flow_latency_stats.py) reads the ranges the
 // same way: key k spans [k, k + 10^(digits(k) - 1)). Each bucket [lo, hi) us becomes the
 // inclusive ns bucket [lo * 1000, hi * 1000 - 1].
+//
+// The scalar figures (trex-core v3.0.7 src/time_histogram.cpp CTimeHistogram::dump_json, lines
+// 274-282, and src/stx/stl/trex_stl_fs.cpp line 1420 for jitter) all pass through get_usec(),
+// a cast to uint32_t: whole microseconds, truncated. total_min is the true minimum of the
+// samples (CTimeHistogram::Add keeps it per 0.5 s period, update() folds it in at lines 145-177)
+// since TRex v2.66 (commit 81492cd4 "precise_min_latency"); before, the client reported the
+// lowest histogram key (2 for key 0) instead.
 import { ToolOutputParseError } from '../../errors.ts';
 import { percentilesFromBuckets } from '../../measure/hdr.ts';
 import type { LatencyBucket, TrialLatency } from '../../traffic/generator.ts';
@@ -18,7 +25,7 @@ import type { LatencyBucket, TrialLatency } from '../../traffic/generator.ts';
 export const TREX_RESOLUTION_NS = 1000;
 const ONE_SECOND_NS = 1_000_000_000;
 
-/** The inner `latency` dict of get_stats()['latency'][pg_id], numbers in microseconds. */
+/** The inner `latency` dict of get_stats()['latency'][pg_id], numbers in whole microseconds. */
 export interface TrexLatencyFigures {
   average: number | null;
   jitter: number | null;
@@ -80,6 +87,7 @@ export function convertTrexLatency(figures: TrexLatencyFigures, rxLatencyFrames:
     notes.all = 'no latency frame arrived: every latency figure is null';
     return empty;
   }
+  checkMinAgainstHistogram(figures.total_min, buckets, source);
   let maxNs = figures.total_max === null ? null : usToNs(figures.total_max);
   let maxIsLowerBound = false;
   const highest = buckets.at(-1);
@@ -101,7 +109,7 @@ export function convertTrexLatency(figures: TrexLatencyFigures, rxLatencyFrames:
     resolutionNote: "upper bound of TRex's histogram bucket (10 us wide below 100 us, 100 us below 1 ms, and so on)",
   });
   notes.avg = "TRex's average is a low-pass filter over 0.5 s windows (average = previous/2 + window mean/2), not the mean of all samples";
-  notes.min = "TRex's client reports the lowest histogram key as total_min (2 us for the [0, 10) us bucket): a bucket bound, not the exact minimum";
+  notes.min = "TRex (v2.66 and later) reports the true minimum truncated to whole microseconds (up to 1 us low), over the 0.5 s periods it had closed when the stats were read";
   if (figures.jitter !== null) notes.jitter = 'RFC 3550 interarrival jitter of the latency stream, as TRex computes it';
   return {
     ...empty,
@@ -116,4 +124,19 @@ export function convertTrexLatency(figures: TrexLatencyFigures, rxLatencyFrames:
     maxIsLowerBound,
     notes: { ...notes, ...pct.notes },
   };
+}
+
+// The minimum is taken over samples the histogram also counts, so it cannot lie outside it.
+function checkMinAgainstHistogram(totalMinUs: number | null, buckets: readonly LatencyBucket[], source?: string): void {
+  const lowest = buckets[0];
+  const highest = buckets.at(-1);
+  if (totalMinUs === null || !lowest || !highest) return;
+  const minNs = usToNs(totalMinUs);
+  if (minNs < lowest.lowerNs || minNs > highest.upperNs) {
+    throw new ToolOutputParseError(
+      'kfn-trex-trial',
+      `total_min ${totalMinUs} us lies outside the latency histogram [${lowest.lowerNs / 1000}, ${(highest.upperNs + 1) / 1000}) us, which counts every sample TRex's minimum is taken from`,
+      source === undefined ? undefined : { source },
+    );
+  }
 }

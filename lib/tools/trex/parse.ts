@@ -12,8 +12,17 @@ import type { TrexDirectionSpec, TrexTrialSpec } from './spec.ts';
 
 const TOOL = 'kfn-trex-trial';
 const count = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
-/** TRex's client fills a missing figure with StatNotAvailable, which prints as "N/A". */
-const figure = z.union([z.number().nonnegative(), z.literal('N/A'), z.null()]).transform((v) => (typeof v === 'number' ? v : null));
+/**
+ * A latency figure: TRex truncates each to whole microseconds (a uint32_t, trex-core v3.0.7
+ * src/time_histogram.h get_usec), so a fraction cannot come from TRex. Its client fills a missing
+ * figure with StatNotAvailable, which prints as "N/A".
+ */
+const figure = z.unknown().transform((v, ctx): number | null => {
+  if (v === 'N/A' || v === null) return null;
+  if (typeof v === 'number' && Number.isInteger(v) && v >= 0) return v;
+  ctx.addIssue({ code: 'custom', message: `expected whole microseconds or "N/A", found ${JSON.stringify(v)}: TRex truncates every latency figure to a uint32_t (time_histogram.h get_usec)` });
+  return z.NEVER;
+});
 /** A per-port counter dict: {"0": n, "1": n, "total": n}. */
 const perPort = z.record(z.string(), count);
 

@@ -14,7 +14,7 @@ import type { DetachedProcess, NodeSession, RemoteCommand } from '../../remote/t
 import type { CalibrationParams, CalibrationResult, StreamDirection, TrafficGenerator, TrialLatency, TrialParams, TrialResult } from '../generator.ts';
 import { nextTrialProcessName, runDetachedTrial } from '../remote-run.ts';
 import { buildTrialResult, resolveTrial, type DirectionMeasurement, type ResolvedTrial } from '../trial.ts';
-import { buildPktgenScript, deviceFileOf, type PktgenDevice } from '../../tools/pktgen/command.ts';
+import { buildPktgenScript, deviceFileOf, PKTGEN_MAX_COUNT, type PktgenDevice } from '../../tools/pktgen/command.ts';
 import { parsePktgenScriptOutput } from '../../tools/pktgen/parse.ts';
 
 /** What the receiver tells about one direction's pktgen stream. */
@@ -63,8 +63,6 @@ const DEFAULT_ADDRESSES: Record<StreamDirection, PktgenAddresses> = {
   forward: { srcIp: '198.18.0.1', dstIp: '198.19.0.1' },
   reverse: { srcIp: '198.19.0.1', dstIp: '198.18.0.1' },
 };
-/** Asked for when calibrating: far beyond what pktgen reaches, the time limit ends the run. */
-const CALIBRATION_COUNT_PPS = 100_000_000;
 
 export class PktgenGenerator implements TrafficGenerator {
   readonly name = 'pktgen';
@@ -98,12 +96,11 @@ export class PktgenGenerator implements TrafficGenerator {
       if (!s.txPort.interface) issues.push({ path: `ports.${s.txPort.name}.interface`, message: 'expected the kernel interface pktgen sends on, found none' });
       if (!s.rxPort.interface) issues.push({ path: `ports.${s.rxPort.name}.interface`, message: 'expected the kernel interface the receiver listens on, found none' });
       if (!dstMac) issues.push({ path: `addresses.${s.direction}.dstMac`, message: `expected a destination MAC (or a mac on port ${s.rxPort.name}), found none` });
-      const pps = unpaced ? CALIBRATION_COUNT_PPS : s.totalPps;
       const device: PktgenDevice = {
         iface: s.txPort.interface ?? '',
         thread,
         tag: `kfn${i}`,
-        count: Math.max(1, Math.round(pps * trial.durationS)),
+        count: unpaced ? 0 : countFor(s.totalPps, trial.durationS),
         ratePps: unpaced ? 'max' : Math.max(1, Math.round(s.totalPps)),
         dstIp: addr.dstIp,
         srcIp: addr.srcIp,
@@ -124,7 +121,9 @@ export class PktgenGenerator implements TrafficGenerator {
     const stopSlackS = this.#o.stopSlackS ?? 1;
     const settleMs = this.#o.settleMs ?? 500;
     const rxDurationS = settleMs / 1000 + trial.durationS + stopSlackS + (this.#o.drainS ?? 1);
-    const script = buildPktgenScript({ devices, frameSize: trial.frameSize, flows: trial.flows, timeLimitS: trial.durationS + stopSlackS });
+    // A device without a count is meant to stop at the time limit: give it the trial duration, not the slack.
+    const timeLimitS = devices.every((d) => d.count === 0) ? trial.durationS : trial.durationS + stopSlackS;
+    const script = buildPktgenScript({ devices, frameSize: trial.frameSize, flows: trial.flows, timeLimitS });
     const receivers: Array<{ process: DetachedProcess; collected: boolean }> = [];
     try {
       for (const s of trial.streams) {
@@ -177,9 +176,18 @@ export class PktgenGenerator implements TrafficGenerator {
     ];
     if (trial.latencyStreamPps > 0) notes.push('no separate latency stream: every pktgen frame carries a timestamp');
     if (trial.frameSize === 'imix') notes.push('pktgen picks IMIX sizes at random by weight (imix_weights), not in a fixed pattern');
-    if (unpaced) notes.push('calibration: pktgen ran unpaced (delay 0) until its time limit');
+    if (unpaced) notes.push('calibration: pktgen ran unpaced (delay 0, count 0) until its time limit');
+    else if (trial.streams.some((s) => countFor(s.totalPps, trial.durationS) === 0)) {
+      notes.push(`pktgen ran with count 0 until its time limit: rate x duration exceeds the ${PKTGEN_MAX_COUNT} frames pktgen reads whole`);
+    }
     return notes;
   }
+}
+
+// Frames for a paced trial; 0 (until the time limit) where pktgen would cut the count.
+function countFor(pps: number, durationS: number): number {
+  const count = Math.max(1, Math.round(pps * durationS));
+  return count > PKTGEN_MAX_COUNT ? 0 : count;
 }
 
 function withMicrosecondStamps(latency: TrialLatency): TrialLatency {

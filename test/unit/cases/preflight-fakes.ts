@@ -72,5 +72,5 @@ export async function copyPreflightSuite(): Promise<{ dir: string; remove(): Pro
 }
 
 export function preflightCase(args: Record<string, unknown> = {}) {
-  return { caseName: 'preflight', tier: 'preflight', criteria: 100, blocking: true, enabled: true, description: '', dependencies: [], suite: 'preflight', args };
+  return { caseName: 'preflight', tier: 'preflight', blocking: true, enabled: true, description: '', dependencies: [], suite: 'preflight', args };
 }

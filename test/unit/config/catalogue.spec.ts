@@ -62,4 +62,15 @@ describe('catalogue (testcases/testcases.yaml)', () => {
     const file = writeCatalogue(`tiers:\n  - name: latency\n    testcases:\n${tc}  - name: more\n    testcases:\n${tc}`);
     expect(() => loadCatalogue(file)).to.throw(ConfigError, /tiers\[1\]\.testcases\[0\]\.case_name: duplicate case name "timer"/);
   });
+
+  it('refuses an Xtesting criteria other than 100, saying why, and takes 100 or none', () => {
+    const tc = (criteria: string) => `tiers:\n  - name: latency\n    testcases:\n      - {case_name: timer, project_name: kvmfornfv, ${criteria}run: {name: timer}}\n`;
+    expect(() => loadCatalogue(writeCatalogue(tc('criteria: 90, ')))).to.throw(
+      ConfigError,
+      /tiers\[0\]\.testcases\[0\]\.criteria: expected 100 \(or no criteria\): in Xtesting a case passes when its result reaches criteria percent.*a lower criteria would pass a case with failed limits.*action: monitor/,
+    );
+    expect(() => loadCatalogue(writeCatalogue(tc('criteria: 0, ')))).to.throw(ConfigError, /criteria: expected 100/);
+    expect(loadCatalogue(writeCatalogue(tc('criteria: 100, '))).tiers[0]!.cases).to.have.length(1);
+    expect(loadCatalogue(writeCatalogue(tc(''))).tiers[0]!.cases).to.have.length(1);
+  });
 });

@@ -44,7 +44,6 @@ function toCatalogueCase(spec: CaseSpec): CatalogueCase {
   return {
     caseName: spec.name,
     tier: spec.tier,
-    criteria: 100,
     blocking: spec.blocking ?? false,
     enabled: spec.enabled ?? true,
     description: '',

@@ -238,14 +238,20 @@ describe('report/testapi', () => {
       const result = await pushToTestApi(payloads(), url);
       expect(result.accepted).to.equal(1);
       expect(result.failures.map((f) => f.reason)).to.deep.equal(['rejected']);
-      expect(result.failures[0]?.message).to.match(/timer rejected .*HTTP 400: a required field is missing or criteria is not PASS\/FAIL.*criteria must be in/);
+      expect(result.failures[0]?.message).to.match(/timer rejected .*\(HTTP 400: criteria must be in \['PASS', 'FAIL'\]\): a required field is missing or criteria is not PASS\/FAIL/);
     });
 
-    it('403 → forbidden, naming pod, project and case', async () => {
-      answers = [{ status: 200, body: '{}' }, { status: 403, body: 'Could not find pod' }];
+    it('403 → forbidden, naming what TestAPI did not find', async () => {
+      answers = [{ status: 200, body: '{}' }, { status: 403, body: "<html><title>403: Could Not Found pods [{'name': 'intel-pod10'}]</title><body>403: Could Not Found pods [{'name': 'intel-pod10'}]</body></html>" }];
       const result = await pushToTestApi(payloads(), url);
       expect(result.failures.map((f) => f.reason)).to.deep.equal(['forbidden']);
-      expect(result.failures[0]?.message).to.match(/pod intel-pod10, project kvmfornfv or case device_interrupt is not registered in TestAPI.*Could not find pod/);
+      expect(result.failures[0]?.message).to.match(/device_interrupt refused .*\(HTTP 403: Could Not Found pods \[\{'name': 'intel-pod10'\}\]\): pod "intel-pod10" \(NODE_NAME, or the pod file's name\) is not registered there/);
+    });
+
+    it('403 with a text TestAPI does not give → forbidden, with the server text', async () => {
+      answers = [{ status: 403, body: 'Forbidden by proxy' }, { status: 200, body: '{}' }];
+      const result = await pushToTestApi(payloads(), url);
+      expect(result.failures[0]?.message).to.match(/timer refused by .* \(HTTP 403: Forbidden by proxy\)$/);
     });
 
     it('another status → other', async () => {

@@ -42,13 +42,19 @@ describe('tools/pktgen parsePktgenDevice', () => {
 
   it('rejects a device that was configured but never ran (fixture configured-not-run.txt)', () => {
     const e = rejects(fixture('configured-not-run.txt'), /configured but never ran/);
-    expect(e.line).to.equal('Result: OK: ratep=1000000');
+    expect(e.line).to.equal('Result: OK: rate=1000000');
     expect(e.lineNumber).to.equal(19);
+  });
+
+  it('names a down link when pktgen stopped the device before it built a frame (-1frags, fixture link-down.txt)', () => {
+    const e = rejects(fixture('link-down.txt'), /before it built a frame \(-1frags, 0 sent\): the link of kfnp-t0 is down or has no carrier/);
+    expect(e.message).to.not.match(/never ran/);
+    expect(e.line).to.equal('Result: OK: 7(c7+d0) usec, 0 (60byte,-1frags)');
   });
 
   it('rejects results that are not a finished run or do not add up', () => {
     const rst = fixture('eth4-rst-example.txt');
-    rejects(rst.replace(/Result: OK: .*/, 'Result: Idle'), /did not finish a run/);
+    rejects(rst.replace(/Result: OK: .*/, 'Result: Idle'), /did not finish a run: pktgen says "Idle"/);
     rejects(rst.replace('Result: OK: 15430(c15405+d25)', 'Result: OK: 15430(c15000+d25)'), /compute 15000 us \+ idle 25 us should make the 15430 us/);
     rejects(rst.replace('6480562pps', '6000000pps'), /6000000 pps does not match 100000 frames in 15430 us/);
     rejects(rst.replace('(3110669760bps)', '(3110669761bps)'), /3110669761 bps is neither/);

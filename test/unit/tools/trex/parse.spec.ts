@@ -44,10 +44,11 @@ describe('tools/trex parseTrexTrial', () => {
 
   it('converts every latency figure from TRex microseconds to nanoseconds', () => {
     const fwd = parseTrexTrial(fixture('trial-bidir-64.json')).directions[0]!.latency!;
-    // 14.73 us written unconverted into an ns field would read 14.73 here.
-    expect(fwd.avgNs).to.equal(14_730);
+    // 14 us written unconverted into an ns field would read 14 here.
+    expect(fwd.avgNs).to.equal(14_000);
     expect(fwd.maxNs).to.equal(128_000);
-    expect(fwd.minNs).to.equal(10_000);
+    expect(fwd.minNs).to.equal(11_000);
+    expect(fwd.notes.min).to.match(/true minimum truncated to whole microseconds/);
     expect(fwd.jitterNs).to.equal(2000);
     expect([fwd.p50Ns, fwd.p99Ns, fwd.p999Ns, fwd.p9999Ns]).to.deep.equal([19_999, 29_999, 39_999, null]);
     expect(fwd.notes.p9999).to.match(/9999 samples cannot support p9999/);
@@ -60,7 +61,8 @@ describe('tools/trex parseTrexTrial', () => {
   it('reads the [0, 10) us bucket and caps a percentile at the true maximum', () => {
     const rev = parseTrexTrial(fixture('trial-bidir-64.json')).directions[1]!.latency!;
     expect(rev.buckets[0]).to.deep.equal({ lowerNs: 0, upperNs: 9999, count: 12 });
-    expect(rev.minNs).to.equal(2000);
+    // TRex's true minimum (7 us), not the bound of the [0, 10) us bucket pre-2.66 clients reported.
+    expect(rev.minNs).to.equal(7000);
     expect(rev.samples).to.equal(10_000);
     // p99.99 falls in [30, 40) us, whose upper bound would pass TRex's 37 us maximum.
     expect(rev.p9999Ns).to.equal(37_000);
@@ -121,6 +123,11 @@ describe('tools/trex parseTrexTrial', () => {
     rejects(() => parseTrexTrial(mutate((d) => delete d.flow_stats['4'])), ToolOutputParseError, /flow_stats has no entry for pg id 4/);
     rejects(() => parseTrexTrial(mutate((d) => (d.flow_stats['1'].rx_pkts['1'] = -5))), ToolOutputParseError, /flow_stats\.1\.rx_pkts\.1/);
     rejects(() => parseTrexTrial(mutate((d) => (d.latency['10'].latency.average = '14.73'))), ToolOutputParseError, /latency\.10\.latency\.average/);
+    // TRex casts every latency figure to whole microseconds: a fraction is some other tool's number.
+    rejects(() => parseTrexTrial(mutate((d) => (d.latency['10'].latency.average = 14.73))), ToolOutputParseError, /latency\.10\.latency\.average: expected whole microseconds or "N\/A", found 14\.73: TRex truncates/);
+    rejects(() => parseTrexTrial(mutate((d) => (d.latency['11'].latency.total_min = 2.5))), ToolOutputParseError, /total_min: expected whole microseconds/);
+    // The minimum is over samples the histogram counts: below its lowest bucket it is not TRex's.
+    rejects(() => parseTrexTrial(mutate((d) => (d.latency['10'].latency.total_min = 6))), ToolOutputParseError, /total_min 6 us lies outside the latency histogram \[10, 200\) us/);
     rejects(() => parseTrexTrial(mutate((d) => delete d.flow_stats['1'].tx_pkts['0'])), ToolOutputParseError, /no count for tx port 0/);
   });
 

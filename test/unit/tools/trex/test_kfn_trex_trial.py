@@ -5,6 +5,8 @@ import importlib.util
 import io
 import json
 import os
+import sys
+import tempfile
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -168,6 +170,58 @@ class TrialTests(unittest.TestCase):
         code = agent.main(["--spec", json.dumps(good_spec()), "--api-path", "/nonexistent"], out=out)
         self.assertEqual(code, agent.EXIT_API)
         self.assertIn("trex.stl.api", json.loads(out.getvalue())["error"]["message"])
+
+
+class ExternalLibsTests(unittest.TestCase):
+    """A TRex client whose external_libs folder is missing. The stand-in trex/__init__.py below
+    behaves as trex-core v3.0.7's scripts/automation/trex_control_plane/interactive/trex/__init__.py
+    does then: it raises a plain Exception (lines 24-25, or 67-72 for one missing library), which
+    is no ImportError."""
+
+    def setUp(self):
+        self.dir = tempfile.TemporaryDirectory()
+        self.saved_path = list(sys.path)
+
+    def tearDown(self):
+        sys.path[:] = self.saved_path
+        for name in [m for m in sys.modules if m == "trex" or m.startswith("trex.")]:
+            del sys.modules[name]
+        self.dir.cleanup()
+
+    def install(self, message):
+        pkg = os.path.join(self.dir.name, "trex")
+        os.makedirs(os.path.join(pkg, "stl"))
+        with open(os.path.join(pkg, "__init__.py"), "w") as f:
+            f.write("raise Exception(%r)\n" % message)
+        for part in (("stl", "__init__.py"), ("stl", "api.py")):
+            open(os.path.join(pkg, *part), "w").close()
+
+    def run_main(self):
+        out = io.StringIO()
+        code = agent.main(["--spec", json.dumps(good_spec()), "--api-path", self.dir.name], out=out)
+        return code, json.loads(out.getvalue())["error"]
+
+    def test_no_external_libs_folder_is_a_missing_api_not_a_trex_error(self):
+        self.install("Could not determine path of external_libs, try setting TREX_EXT_LIBS variable")
+        code, error = self.run_main()
+        self.assertEqual(code, agent.EXIT_API)
+        self.assertEqual(error["kind"], "api-missing")
+        self.assertIn("trex.stl.api was found (trex package in %s)" % os.path.join(self.dir.name, "trex"), error["message"])
+        self.assertIn("external_libs folder was not", error["message"])
+        self.assertIn("trex_api_paths", error["message"])
+        self.assertIn("TRex said: Could not determine path of external_libs", error["message"])
+
+    def test_one_missing_external_library_is_named(self):
+        self.install("\n\nUnable to find required external library: 'texttable'\nPlease provide the correct path using TREX_EXT_LIBS variable\n\nCurrent path used: '/opt/trex/external_libs/texttable-0.8.4'")
+        code, error = self.run_main()
+        self.assertEqual(code, agent.EXIT_API)
+        self.assertIn("TRex said: Unable to find required external library: 'texttable' Please provide", error["message"])
+
+    def test_another_exception_on_import_is_still_a_missing_api(self):
+        self.install("something else broke")
+        code, error = self.run_main()
+        self.assertEqual(code, agent.EXIT_API)
+        self.assertIn("trex.stl.api: importing it failed with Exception: something else broke", error["message"])
 
 
 if __name__ == "__main__":

@@ -102,6 +102,20 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
     expect(session.calls).to.deep.equal([]);
   });
 
+  it('runs a trial whose count pktgen would cut (rate x duration over 10 digits or 32 bits) until its time limit', async () => {
+    const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
+    const r = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 700 });
+    const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };
+    expect(script.script).to.include("'count 0' 'OK: count=0'");
+    expect(script.script).to.include("'ratep 14880952' 'OK: rate=14880952'");
+    expect(script.script).to.include('[ $i -lt 7000 ]');
+    expect(r.notes.join('\n')).to.match(/count 0 until its time limit: rate x duration exceeds the 4294967295 frames/);
+    const short = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
+    const ok = await new PktgenGenerator({ session: short, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 288 });
+    expect(((short.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string }).script).to.include("'count 4285714176' 'OK: count=4285714176'");
+    expect(ok.notes.join('\n')).to.not.match(/count 0/);
+  });
+
   it('calibrates with unpaced pktgen and keeps the rate it reached', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
     const cal = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).calibrate({
@@ -109,6 +123,9 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
     });
     const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };
     expect(script.script).to.include("'delay 0'");
+    // count 0: pktgen sends until the time limit, which is the calibration's duration (ceil(0.1543) ticks of 0.1 s).
+    expect(script.script).to.include("'count 0' 'OK: count=0'");
+    expect(script.script).to.include('[ $i -lt 1 ]');
     expect(cal.maxTxPps).to.be.closeTo(6_480_881, 1);
     expect(cal.trial.notes.join('\n')).to.match(/unpaced/);
   });

@@ -37,7 +37,7 @@ describe('traffic/drivers/trex TrexGenerator', () => {
       ['p0', 'p1'],
       ['p1', 'p0'],
     ]);
-    expect(first.directions[0]!.latency!.avgNs).to.equal(14_730);
+    expect(first.directions[0]!.latency!.avgNs).to.equal(14_000);
   });
 
   it('uploads the real agent script by default', async () => {
