@@ -2,7 +2,7 @@
 // was read in Yardstick's terms, and what will fail later. Notes name keys and variables,
 // never their values.
 import { classifyKey } from './pod-keys.ts';
-import { readRole, SUITE_NODE_KEYS, SUITE_TOP_KEYS, type NodeInput } from './pod-schema.ts';
+import { SUITE_NODE_KEYS, SUITE_TOP_KEYS, type NodeInput } from './pod-schema.ts';
 import { YARDSTICK_NODE_KEYS, YARDSTICK_TOP_KEYS } from './pod-yardstick.ts';
 
 export interface NoteInput {
@@ -30,8 +30,7 @@ export function buildPodNotes(input: NoteInput): string[] {
 }
 
 function noteRole(who: string, node: NodeInput): string[] {
-  const reading = readRole(node.role.declaredRole);
-  if (!('role' in reading)) return [];
+  const reading = node.role;
   if (reading.role !== 'other') {
     const numbered = reading.yardstick?.name.endsWith('__N');
     return numbered ? [`${who} has Yardstick NSB role ${reading.declaredRole}: read as ${reading.role}`] : [];

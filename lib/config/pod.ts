@@ -7,7 +7,7 @@ import type { DataPort, HostKeyPin, JumpHost, Pod, PodNode, SecretRef } from './
 import { formatCpuList } from './cpu-list.ts';
 import { collectNestedSecrets } from './pod-keys.ts';
 import { buildPodNotes } from './pod-notes.ts';
-import { nodeFields, nodeSchema, podFileSchema, SUITE_NODE_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
+import { findMisspeltKeys, nodeFields, nodeSchema, podFileSchema, SUITE_NODE_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
 import { buildConfigIssues, formatIssuePath } from './zod-issues.ts';
 import { readYamlFile } from './yaml-file.ts';
 
@@ -39,6 +39,7 @@ export function buildPod(raw: unknown, source: { file: string; env?: NodeJS.Proc
   const env = source.env ?? process.env;
   const top = podFileSchema.safeParse(raw);
   const issues: ConfigIssue[] = top.success ? [] : buildConfigIssues(top.error.issues, { input: raw });
+  issues.push(...findMisspeltKeys(raw, 'top').map((m) => ({ path: formatIssuePath([m.key]), message: m.message })));
   // A bad pod_name must not hide the nodes' problems: check them whenever they are a list.
   const rawNodes = (raw as { nodes?: unknown } | null)?.nodes;
   const facts = Array.isArray(rawNodes) ? rawNodes.map((rawNode, index) => readNode(rawNode, index, issues)) : [];
@@ -82,6 +83,7 @@ function readNode(rawNode: unknown, index: number, issues: ConfigIssue[]): NodeF
   const fieldIssues = result.success ? [] : buildConfigIssues(result.error.issues, { input: rawNode, pathPrefix: ['nodes', index] });
   const add = (path: PropertyKey[], message: string) => fieldIssues.push({ path: formatIssuePath(['nodes', index, ...path]), message });
 
+  for (const m of findMisspeltKeys(raw, 'node')) add([m.key], m.message);
   if (raw.password !== undefined && raw.password_env !== undefined) add(['password_env'], 'give at most one of password or password_env');
   checkCpus({ raw, role: facts.role, rt: field('rt_cpus'), hk: field('housekeeping_cpus'), add });
   const seen = new Set<string>();

@@ -101,6 +101,8 @@ describe('config/pod: good pod files', () => {
       ['nodes[0].Key_Filename', 'unknown key: did you mean key_filename'],
       ['nodes[0].housekeeping_cpu', 'unknown key: did you mean housekeeping_cpus'],
     ]);
+    const both = catchConfigError(() => buildPod({ nodes: [{ ...node, ssh_port: 'abc', rt_cpu: '1' }] }, { file: 'p.yaml', env: NO_ENV }));
+    expect(both.issues.map((i) => i.path), 'a slip is reported beside a bad field, not hidden by it').to.deep.equal(['nodes[0].ssh_port', 'nodes[0].rt_cpu']);
     const pod = buildPod({ nodes: [{ ...node, rack: 'A3', ipmi_passwd: 'kfn-typo-secret' }] }, { file: 'p.yaml', env: NO_ENV });
     expect(pod.notes).to.include("node t (nodes[0]): keys rack, ipmi_passwd (Yardstick has ipmi_password) are neither this suite's nor Yardstick's: kept, not used");
     expect(podSecrets(pod, NO_ENV), 'a secret-looking unknown key is redacted all the same').to.include('kfn-typo-secret');
