@@ -63,7 +63,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('--duration <seconds>', 'measurement length of a latency case, or one trial of a forwarding case', positiveSeconds)
       .option('--dry-run', 'print each node\'s commands without connecting to any node', false)
       .addOption(new Option('--host-key-policy <policy>', 'SSH host key checking').choices(['strict', 'accept-new']).default('strict'))
-      .option('--known-hosts <file>', 'known_hosts file that accept-new appends to')
+      .option('--known-hosts <file>', 'known_hosts file read in place of ~/.ssh/known_hosts (as ssh -o UserKnownHostsFile), and where accept-new records keys')
       .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false)
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
       .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')

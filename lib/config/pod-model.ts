@@ -22,6 +22,7 @@ export interface JumpHost {
   user: string;
   sshPort: number;
   keyFilename?: string;
+  privateKey?: string;
   password?: string;
   passwordRef?: SecretRef;
   keyPassphraseRef?: SecretRef;
@@ -52,11 +53,15 @@ export interface PodNode {
   sshPort: number;
   /** Read when the node is connected, never when the pod is loaded. */
   keyFilename?: string;
+  /** Private key given inline (Yardstick's `pkey`); used instead of keyFilename, redacted like a password. */
+  privateKey?: string;
   /** Literal password from Yardstick's format; redacted wherever it could appear. */
   password?: string;
   /** Password given as a reference to an environment variable. */
   passwordRef?: SecretRef;
   keyPassphraseRef?: SecretRef;
+  /** Values of keys the suite does not read (IPMI passwords, ...): never used, always redacted. */
+  unusedSecrets?: string[];
   jumpHost?: JumpHost;
   hostKey?: HostKeyPin;
   /** CPUs the measurement threads run on. */
@@ -86,11 +91,16 @@ export function nodesWithRole(pod: Pod, role: NodeRole): PodNode[] {
   return pod.nodes.filter((n) => n.role === role);
 }
 
-/** The secrets a pod can leak into logs: literal passwords and referenced values. */
+/** Lines of an inline key long enough to be its own, so a key printed line by line is hidden too. */
+const KEY_LINE = /^[A-Za-z0-9+/=]{16,}$/;
+
+/** The secrets a pod can leak into logs: literal passwords, inline keys and referenced values. */
 export function podSecrets(pod: Pod, env: NodeJS.ProcessEnv = process.env): string[] {
   const out: string[] = [];
-  const refs = (n: { password?: string; passwordRef?: SecretRef; keyPassphraseRef?: SecretRef }) => {
+  const refs = (n: { password?: string; privateKey?: string; unusedSecrets?: string[]; passwordRef?: SecretRef; keyPassphraseRef?: SecretRef }) => {
     if (n.password) out.push(n.password);
+    if (n.privateKey) out.push(n.privateKey.trim(), ...n.privateKey.split(/\r?\n/).map((l) => l.trim()).filter((l) => KEY_LINE.test(l)));
+    out.push(...(n.unusedSecrets ?? []));
     for (const ref of [n.passwordRef, n.keyPassphraseRef]) {
       const v = ref ? env[ref.env] : undefined;
       if (v) out.push(v);

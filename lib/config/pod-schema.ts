@@ -1,9 +1,13 @@
-// zod schemas for one pod.yaml node: Yardstick's keys (name, role, ip, user,
-// ssh_port, key_filename, password) plus this suite's snake_case extensions.
+// zod schemas for one pod.yaml node: the keys this suite reads (Yardstick's name, role, ip,
+// user, ssh_port, key_filename, password, pkey, plus its own snake_case extensions) in
+// nodeFields, and Yardstick's other keys (pod-yardstick.ts) accepted unused. To add a key,
+// add it to nodeFields: it is then typed, and covered by the misspelling check (pod-keys.ts).
 // Field checks are pure and exported so that other inputs (CLI, lab) reuse them.
 import * as z from 'zod';
 import type { NodeRole } from './pod-model.ts';
 import { tryParseCpuList } from './cpu-list.ts';
+import { classifyKey, findCloseName } from './pod-keys.ts';
+import { findYardstickRole, YARDSTICK_NODE_KEYS, YARDSTICK_ROLES, YARDSTICK_TOP_KEYS, type YardstickRole } from './pod-yardstick.ts';
 import { describeValue } from './zod-issues.ts';
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
@@ -12,28 +16,38 @@ const PCI_ADDRESS = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/;
 const MAC_ADDRESS = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const SHA256_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
 const IFNAME = /^[^\s/:]{1,15}$/;
+/** Yardstick's pkey is what paramiko's from_private_key reads: a PEM (or OpenSSH) private key. */
+const PRIVATE_KEY_TEXT = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]+-----END [A-Z0-9 ]*PRIVATE KEY-----/;
 
-const ROLE_ALIASES: Record<string, NodeRole> = {
-  host: 'host',
-  compute: 'host',
-  guest: 'guest',
-  vnf: 'guest',
-  virtualnetworkfunction: 'guest',
-  tgen: 'tgen',
-  trafficgen: 'tgen',
-  other: 'other',
-};
-/** Yardstick roles that no test case uses: such nodes are kept, with a note. */
-const OTHER_ROLES = ['controller', 'master', 'baremetal', 'jumpserver', 'opendaylight', 'sriov', 'ovsdpdk'];
-const ROLE_HELP = 'expected host, guest or tgen (Yardstick: Compute, vnf, TrafficGen; Controller and other Yardstick roles are kept but unused)';
+/** This suite's own role names; Yardstick's (Compute, TrafficGen, vnf__N, ...) are in pod-yardstick.ts. */
+const SUITE_ROLES: Record<string, NodeRole> = { host: 'host', guest: 'guest', vnf: 'guest', tgen: 'tgen', other: 'other' };
+const ROLE_HELP = 'expected host, guest or tgen (Yardstick: Compute, VirtualNetworkFunction or vnf__N, TrafficGen; Controller and any other role is kept but unused)';
 
-/** Yardstick node keys (NSB, IPMI, standalone contexts) that this suite accepts and ignores. */
-export const YARDSTICK_UNUSED_KEYS = ['interfaces', 'routing_table', 'nd_route_tbl', 'host', 'ipmi_ip', 'ipmi_user', 'ipmi_password', 'cloud_init'];
+export type RoleReading =
+  | { role: NodeRole; declaredRole: string; yardstick?: YardstickRole; unknown?: true }
+  | { misspelt: string; declaredRole: string };
 
-// Yardstick spells roles freely; this maps them once so suites see four roles only.
-export function resolveRole(declared: string): NodeRole | undefined {
+// Yardstick spells roles freely; this maps them once so suites see four roles only. A role
+// one slip away from one the suite measures on is refused, since a node silently left out
+// of a run could make it pass.
+export function readRole(declared: string): RoleReading {
   const key = declared.trim().toLowerCase();
-  return ROLE_ALIASES[key] ?? (OTHER_ROLES.includes(key) ? 'other' : undefined);
+  const own = SUITE_ROLES[key];
+  if (own) return { role: own, declaredRole: declared };
+  const yardstick = findYardstickRole(declared);
+  if (yardstick) return { role: yardstick.role, declaredRole: declared, yardstick };
+  const measured = [...Object.keys(SUITE_ROLES).filter((r) => SUITE_ROLES[r] !== 'other'), ...YARDSTICK_ROLES.filter((r) => r.role !== 'other' && !r.name.endsWith('__N')).map((r) => r.name)];
+  const index = /\d+$/.exec(key)?.[0];
+  if (index !== undefined) measured.push(`vnf__${index}`);
+  const misspelt = findCloseName(declared, measured);
+  return misspelt ? { misspelt, declaredRole: declared } : { role: 'other', declaredRole: declared, unknown: true };
+}
+
+// The role a declared role stands for, or undefined for one refused as a misspelling.
+export function resolveRole(declared: string): NodeRole | undefined {
+  if (declared.trim() === '') return undefined;
+  const reading = readRole(declared);
+  return 'role' in reading ? reading.role : undefined;
 }
 
 export type LineRateResult = { ok: true; bps: number } | { ok: false; message: string };
@@ -82,8 +96,9 @@ const lineRate = parsedField((input) => {
 
 const role = parsedField((input) => {
   if (typeof input !== 'string' || input.trim() === '') return { ok: false, message: input === undefined ? `missing; ${ROLE_HELP}` : `${ROLE_HELP}, got ${describeValue(input)}` };
-  const resolved = resolveRole(input);
-  return resolved ? { ok: true, value: { role: resolved, declaredRole: input } } : { ok: false, message: `unknown role ${JSON.stringify(input)}; ${ROLE_HELP}` };
+  const reading = readRole(input);
+  if ('role' in reading) return { ok: true, value: reading };
+  return { ok: false, message: `unknown role ${JSON.stringify(input)}: did you mean ${reading.misspelt}? ${ROLE_HELP}` };
 });
 
 export const hostKeySchema = strict(
@@ -136,8 +151,6 @@ export const portSchema = strict(
   'a mapping with name and optionally interface, pci, mac, line_rate, peer',
 );
 
-const unusedYardstickFields = Object.fromEntries(YARDSTICK_UNUSED_KEYS.map((k) => [k, z.unknown().optional()])) as Record<string, z.ZodOptional<z.ZodUnknown>>;
-
 export const nodeFields = {
   name: matching(NAME_PATTERN, 'a node name (letters, digits, ".", "_", "-")'),
   role,
@@ -146,6 +159,10 @@ export const nodeFields = {
   ssh_port: sshPort.default(22),
   key_filename: text('a path to a private key file').optional(),
   password: z.string({ error: 'expected a string (quote the password)' }).optional(),
+  pkey: z
+    .string({ error: 'expected a private key as text (Yardstick pkey)' })
+    .regex(PRIVATE_KEY_TEXT, { error: 'expected a private key as text, from -----BEGIN ... PRIVATE KEY----- to its END line (Yardstick pkey)' })
+    .optional(),
   password_env: envName.optional(),
   key_passphrase_env: envName.optional(),
   jump_host: jumpHost.optional(),
@@ -157,18 +174,29 @@ export const nodeFields = {
   extra: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
 };
 
-const OUR_NODE_KEYS = Object.keys(nodeFields);
-export const nodeSchema = z.strictObject(
-  { ...nodeFields, ...unusedYardstickFields },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? `expected one of ${OUR_NODE_KEYS.join(', ')}` : 'expected a mapping with name, role, ip, ...') },
-);
+/** The node keys this suite reads, for the misspelling check: every key of nodeFields. */
+export const SUITE_NODE_KEYS: readonly string[] = Object.keys(nodeFields);
+
+export const nodeSchema = z.looseObject(nodeFields, { error: 'expected a mapping with name, role, ip, ...' });
 export type NodeInput = z.output<typeof nodeSchema>;
 
-export const podFileSchema = z.looseObject(
-  {
-    pod_name: matching(NAME_PATTERN, 'a pod name (letters, digits, ".", "_", "-")').optional(),
-    lab: z.boolean({ error: 'expected true or false' }).optional(),
-    nodes: z.array(z.unknown(), { error: 'expected a list of nodes' }).min(1, { error: 'expected at least one node' }),
-  },
-  { error: 'expected a mapping with a nodes: list (Yardstick pod.yaml format)' },
-);
+const podFileFields = {
+  pod_name: matching(NAME_PATTERN, 'a pod name (letters, digits, ".", "_", "-")').optional(),
+  lab: z.boolean({ error: 'expected true or false' }).optional(),
+  nodes: z.array(z.unknown(), { error: 'expected a list of nodes' }).min(1, { error: 'expected at least one node' }),
+};
+export const SUITE_TOP_KEYS: readonly string[] = Object.keys(podFileFields);
+
+export const podFileSchema = z.looseObject(podFileFields, { error: 'expected a mapping with a nodes: list (Yardstick pod.yaml format)' });
+
+// Keys the suite does not read are accepted (Yardstick's, or unknown ones, both noted by
+// pod-notes.ts), unless they are a slip of one it does read: rt_cpu would silently drop
+// rt_cpus. Checked apart from the schemas, so that it is reported beside any other issue.
+export function findMisspeltKeys(raw: unknown, level: 'node' | 'top'): { key: string; message: string }[] {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return [];
+  const [keys, yardstick] = level === 'node' ? [SUITE_NODE_KEYS, YARDSTICK_NODE_KEYS] : [SUITE_TOP_KEYS, YARDSTICK_TOP_KEYS];
+  return Object.keys(raw).flatMap((key) => {
+    const c = classifyKey(key, keys, yardstick);
+    return c.kind === 'misspelt' ? [{ key, message: `unknown key: did you mean ${c.suggestion}? (keys this suite reads: ${keys.join(', ')})` }] : [];
+  });
+}

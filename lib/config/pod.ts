@@ -5,7 +5,9 @@ import { basename, extname } from 'node:path';
 import { ConfigError, type ConfigIssue } from '../errors.ts';
 import type { DataPort, HostKeyPin, JumpHost, Pod, PodNode, SecretRef } from './pod-model.ts';
 import { formatCpuList } from './cpu-list.ts';
-import { nodeFields, nodeSchema, podFileSchema, YARDSTICK_UNUSED_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
+import { collectNestedSecrets } from './pod-keys.ts';
+import { buildPodNotes } from './pod-notes.ts';
+import { findMisspeltKeys, nodeFields, nodeSchema, podFileSchema, SUITE_NODE_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
 import { buildConfigIssues, formatIssuePath } from './zod-issues.ts';
 import { readYamlFile } from './yaml-file.ts';
 
@@ -37,6 +39,7 @@ export function buildPod(raw: unknown, source: { file: string; env?: NodeJS.Proc
   const env = source.env ?? process.env;
   const top = podFileSchema.safeParse(raw);
   const issues: ConfigIssue[] = top.success ? [] : buildConfigIssues(top.error.issues, { input: raw });
+  issues.push(...findMisspeltKeys(raw, 'top').map((m) => ({ path: formatIssuePath([m.key]), message: m.message })));
   // A bad pod_name must not hide the nodes' problems: check them whenever they are a list.
   const rawNodes = (raw as { nodes?: unknown } | null)?.nodes;
   const facts = Array.isArray(rawNodes) ? rawNodes.map((rawNode, index) => readNode(rawNode, index, issues)) : [];
@@ -47,7 +50,7 @@ export function buildPod(raw: unknown, source: { file: string; env?: NodeJS.Proc
   const nodes = parsed.map((node) => resolveNode(node, parsed));
   const fileName = top.data.pod_name ?? basename(source.file, extname(source.file));
   const name = env.NODE_NAME || fileName;
-  const notes = buildNotes({ facts, topKeys: Object.keys(top.data), env });
+  const notes = buildPodNotes({ nodes: facts.map((f) => ({ index: f.index, raw: f.raw, parsed: f.parsed as NodeInput })), top: top.data, env });
   if (name !== fileName) notes.push(`pod name "${name}" comes from NODE_NAME (the file says "${fileName}")`);
   return { file: source.file, name, lab: top.data.lab ?? false, nodes, notes };
 }
@@ -80,6 +83,7 @@ function readNode(rawNode: unknown, index: number, issues: ConfigIssue[]): NodeF
   const fieldIssues = result.success ? [] : buildConfigIssues(result.error.issues, { input: rawNode, pathPrefix: ['nodes', index] });
   const add = (path: PropertyKey[], message: string) => fieldIssues.push({ path: formatIssuePath(['nodes', index, ...path]), message });
 
+  for (const m of findMisspeltKeys(raw, 'node')) add([m.key], m.message);
   if (raw.password !== undefined && raw.password_env !== undefined) add(['password_env'], 'give at most one of password or password_env');
   checkCpus({ raw, role: facts.role, rt: field('rt_cpus'), hk: field('housekeeping_cpus'), add });
   const seen = new Set<string>();
@@ -171,6 +175,7 @@ function resolveJumpHost(input: JumpHostInput, all: NodeInput[]): JumpHost {
       user: node.user,
       sshPort: node.ssh_port,
       keyFilename: node.key_filename,
+      privateKey: node.pkey,
       password: node.password,
       passwordRef: secretRef(node.password_env),
       keyPassphraseRef: secretRef(node.key_passphrase_env),
@@ -200,9 +205,11 @@ function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
     user: node.user,
     sshPort: node.ssh_port,
     keyFilename: node.key_filename,
+    privateKey: node.pkey,
     password: node.password,
     passwordRef: secretRef(node.password_env),
     keyPassphraseRef: secretRef(node.key_passphrase_env),
+    unusedSecrets: readUnusedSecrets(node),
     jumpHost: node.jump_host ? resolveJumpHost(node.jump_host, all) : undefined,
     hostKey: resolveHostKey(node.host_key),
     rtCpus: node.rt_cpus ?? [],
@@ -213,28 +220,10 @@ function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
   });
 }
 
-// Notes name variables and keys, never their values.
-function buildNotes(args: { facts: NodeFacts[]; topKeys: string[]; env: NodeJS.ProcessEnv }): string[] {
-  const notes: string[] = [];
-  const unusedTop = args.topKeys.filter((k) => !['nodes', 'pod_name', 'lab'].includes(k));
-  if (unusedTop.length > 0) notes.push(`top-level keys not used by this suite: ${unusedTop.join(', ')}`);
-  for (const f of args.facts) {
-    const node = f.parsed as NodeInput;
-    const who = `node ${node.name} (nodes[${f.index}])`;
-    if (node.role.role === 'other') notes.push(`${who} has role ${node.role.declaredRole}: kept, but no test case uses it`);
-    if ((node.role.role === 'host' || node.role.role === 'guest') && node.rt_cpus === undefined && node.housekeeping_cpus === undefined) {
-      notes.push(`${who} names no rt_cpus or housekeeping_cpus: cases that measure on it report an error until pod.yaml gives both (the harness does not pick CPUs itself)`);
-    }
-    const unused = YARDSTICK_UNUSED_KEYS.filter((k) => f.raw[k] !== undefined);
-    if (unused.length > 0) notes.push(`${who}: Yardstick keys ${unused.join(', ')} are accepted but not used`);
-    if (node.password !== undefined) notes.push(`${who} has a literal password in the pod file; password_env keeps it out of the file`);
-    for (const [key, envName] of [['password_env', node.password_env], ['key_passphrase_env', node.key_passphrase_env]] as const) {
-      if (envName !== undefined && !args.env[envName]) notes.push(`${who}: ${key} ${envName} is not set; connecting to this node will fail until it is`);
-    }
-    const jump = node.jump_host;
-    if (jump && !('byName' in jump) && jump.password_env !== undefined && !args.env[jump.password_env]) {
-      notes.push(`${who}: jump_host.password_env ${jump.password_env} is not set; connecting through it will fail until it is`);
-    }
-  }
-  return notes;
+// Values under keys the suite does not read (ipmi_password, tas_manager's passwords, ...):
+// never used, but hidden from every log all the same.
+function readUnusedSecrets(node: NodeInput): string[] | undefined {
+  const unread = Object.fromEntries(Object.entries(node).filter(([key]) => !SUITE_NODE_KEYS.includes(key)));
+  const secrets = collectNestedSecrets(unread);
+  return secrets.length > 0 ? secrets : undefined;
 }

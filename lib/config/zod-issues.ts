@@ -20,7 +20,7 @@ export interface IssueFormatOptions {
 
 // Passwords must never reach a log, so the formatter prints their type only.
 export function isSecretPath(path: IssuePath): boolean {
-  return path.some((p) => typeof p === 'string' && /password|passphrase|secret|token/i.test(p) && !/_env$/i.test(p));
+  return path.some((p) => typeof p === 'string' && /password|passphrase|secret|token|pwd|pkey|private_key/i.test(p) && !/_env$/i.test(p));
 }
 
 // One path syntax for every config error, so users can search their file for it.

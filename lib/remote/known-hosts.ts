@@ -1,9 +1,16 @@
 // OpenSSH known_hosts files and key fingerprints, as pure functions, so that host-key
-// checking can be tested on recorded files without a server (format: sshd(8) "SSH_KNOWN_HOSTS
-// FILE FORMAT"; hashing: ssh-keygen -H, HMAC-SHA1 keyed with the salt).
+// checking can be tested on recorded files without a server. Format: sshd(8) "SSH_KNOWN_HOSTS
+// FILE FORMAT". Semantics read from openssh-portable (commit 0ef0f5a8, 2026-08; unchanged in
+// what is used here since V_9_2_P1, the version installed here): hostfile.c
+// (hostkeys_foreach_file, check_markers, match_maybe_hashed, host_hash: HMAC-SHA1 keyed with
+// the salt, check_hostkeys_by_key_or_type), match.c (match_hostname, match_pattern_list),
+// sshconnect.c (check_host_key) and readconf.c (the default files).
 import { createHash, createHmac } from 'node:crypto';
+import { join } from 'node:path';
 
 export interface KnownHostEntry {
+  /** File the line came from, for messages. */
+  path: string;
   lineNumber: number;
   marker: 'cert-authority' | 'revoked' | undefined;
   /** The host field as written: comma-separated patterns, or one `|1|salt|hash`. */
@@ -23,17 +30,40 @@ export interface ParsedKnownHosts {
   problems: KnownHostsProblem[];
 }
 
-/** other-type: the host is known, but only by keys of other types than the one it offered. */
-export type HostKeyLookupStatus = 'match' | 'changed' | 'other-type' | 'revoked' | 'unknown';
+export type HostKeyLookupStatus = 'match' | 'changed' | 'revoked' | 'unknown';
 
 export interface HostKeyLookup {
   status: HostKeyLookupStatus;
-  /** Usable entries for the host (cert-authority lines excluded), for error messages. */
+  /** The name the decision was made under: `[host]:port`, or `host` when OpenSSH's retry without the port decided. */
+  name: string;
+  /** Plain entries for the name (markers excluded), for messages: on `changed`, the offending ones. */
   known: KnownHostEntry[];
+  /** The entry that listed the key, on `match`; the @revoked line, on `revoked`. */
+  found?: KnownHostEntry;
+  /** @cert-authority lines naming the host: host certificates are not supported here. */
+  certAuthorities: KnownHostEntry[];
+  /** On `unknown` for a port other than 22: plain entries for the bare host, which list other keys. */
+  portless: KnownHostEntry[];
+}
+
+/** The files OpenSSH reads when none is configured (readconf.c, fill_default_options). */
+export interface KnownHostsFiles {
+  /** UserKnownHostsFile: read, and the first one is where accept-new records a key. */
+  user: string[];
+  /** GlobalKnownHostsFile: read only. */
+  system: string[];
+}
+
+// OpenSSH's default files, or the given file in place of the user's two (like -o UserKnownHostsFile=).
+export function listKnownHostsFiles(home: string, userFile?: string): KnownHostsFiles {
+  return {
+    user: userFile ? [userFile] : [join(home, '.ssh', 'known_hosts'), join(home, '.ssh', 'known_hosts2')],
+    system: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+  };
 }
 
 // Read a known_hosts file's text into entries, reporting every line it cannot use.
-export function parseKnownHosts(text: string): ParsedKnownHosts {
+export function parseKnownHosts(text: string, path = 'known_hosts'): ParsedKnownHosts {
   const entries: KnownHostEntry[] = [];
   const problems: KnownHostsProblem[] = [];
   text.split(/\r?\n/).forEach((raw, index) => {
@@ -69,7 +99,7 @@ export function parseKnownHosts(text: string): ParsedKnownHosts {
       problems.push({ lineNumber, reason: 'hashed host is not |1|salt|hash' });
       return;
     }
-    entries.push({ lineNumber, marker, hosts, keyType, keyBlob });
+    entries.push({ path, lineNumber, marker, hosts, keyType, keyBlob });
   });
   return { entries, problems };
 }
@@ -79,9 +109,15 @@ export function buildKnownHostsName(host: string, port: number): string {
   return port === 22 ? host : `[${host}]:${port}`;
 }
 
+/** match.c keeps each subpattern in a 1024-byte buffer; a longer one fails the whole list. */
+const MAX_SUBPATTERN = 1023;
+
 // Whether an entry's host field names this host, following OpenSSH: negations win.
 export function matchesHost(hostsField: string, host: string, port: number): boolean {
-  const name = buildKnownHostsName(host, port).toLowerCase();
+  return matchesName(hostsField, buildKnownHostsName(host, port).toLowerCase());
+}
+
+function matchesName(hostsField: string, name: string): boolean {
   if (hostsField.startsWith('|')) {
     const hashed = parseHashedHost(hostsField);
     if (!hashed) return false;
@@ -92,6 +128,7 @@ export function matchesHost(hostsField: string, host: string, port: number): boo
   for (const pattern of hostsField.split(',')) {
     const negated = pattern.startsWith('!');
     const body = (negated ? pattern.slice(1) : pattern).toLowerCase();
+    if (body.length >= MAX_SUBPATTERN) return false;
     if (!body || !globToRegExp(body).test(name)) continue;
     if (negated) return false;
     matched = true;
@@ -99,19 +136,29 @@ export function matchesHost(hostsField: string, host: string, port: number): boo
   return matched;
 }
 
-// Decide what a known_hosts file says about the key a host offered.
-export function lookupHostKey(
-  entries: readonly KnownHostEntry[],
-  target: { host: string; port: number; keyBlob: Buffer },
-): HostKeyLookup {
-  const forHost = entries.filter((e) => e.marker !== 'cert-authority' && matchesHost(e.hosts, target.host, target.port));
-  const revoked = forHost.some((e) => e.marker === 'revoked' && e.keyBlob.equals(target.keyBlob));
-  const known = forHost.filter((e) => e.marker === undefined);
-  if (revoked) return { status: 'revoked', known };
-  if (known.some((e) => e.keyBlob.equals(target.keyBlob))) return { status: 'match', known };
-  if (known.length === 0) return { status: 'unknown', known };
-  const type = readKeyType(target.keyBlob);
-  return { status: known.some((e) => e.keyType === type) ? 'changed' : 'other-type', known };
+// What the entries (of every file read, user files first) say of the key a host offered:
+// check_hostkeys_by_key_or_type for `[host]:port`, then, as check_host_key does for a port
+// other than 22 that is not known, the bare host. Any plain entry for the name that does not
+// list the key, of whatever type, makes it `changed` (OpenSSH's "Offending ... key").
+export function lookupHostKey(entries: readonly KnownHostEntry[], target: { host: string; port: number; keyBlob: Buffer }): HostKeyLookup {
+  const withPort = lookupName(entries, buildKnownHostsName(target.host, target.port).toLowerCase(), target.keyBlob);
+  if (withPort.status !== 'unknown' || target.port === 22) return withPort;
+  const bare = lookupName(entries, target.host.toLowerCase(), target.keyBlob);
+  // OpenSSH skips a revoked key found under the bare name quietly and goes on as for a new
+  // host; this suite refuses it.
+  if (bare.status === 'match' || bare.status === 'revoked') return bare;
+  return { ...withPort, certAuthorities: [...withPort.certAuthorities, ...bare.certAuthorities], portless: bare.known };
+}
+
+function lookupName(entries: readonly KnownHostEntry[], name: string, keyBlob: Buffer): HostKeyLookup {
+  const forName = entries.filter((e) => matchesName(e.hosts, name));
+  const known = forName.filter((e) => e.marker === undefined);
+  const base = { name, known, certAuthorities: forName.filter((e) => e.marker === 'cert-authority'), portless: [] };
+  const revoked = forName.find((e) => e.marker === 'revoked' && e.keyBlob.equals(keyBlob));
+  if (revoked) return { ...base, status: 'revoked', found: revoked };
+  const found = known.find((e) => e.keyBlob.equals(keyBlob));
+  if (found) return { ...base, status: 'match', found };
+  return { ...base, status: known.length > 0 ? 'changed' : 'unknown' };
 }
 
 /** ssh2 1.17's default host-key algorithms, most preferred first. */
@@ -134,9 +181,11 @@ export function orderHostKeyAlgorithms(knownTypes: readonly string[]): string[] 
   return [...usable, ...DEFAULT_HOST_KEY_ALGORITHMS.filter((a) => !usable.includes(a))];
 }
 
-// Key types the entries list for a host, to order the algorithms with.
+// Key types the entries list for a host (under `[host]:port`, else under the bare host), to order the algorithms with.
 export function listKnownKeyTypes(entries: readonly KnownHostEntry[], host: string, port: number): string[] {
-  return entries.filter((e) => e.marker === undefined && matchesHost(e.hosts, host, port)).map((e) => e.keyType);
+  const typesFor = (p: number) => entries.filter((e) => e.marker === undefined && matchesHost(e.hosts, host, p)).map((e) => e.keyType);
+  const withPort = typesFor(port);
+  return withPort.length > 0 || port === 22 ? withPort : typesFor(22);
 }
 
 // `SHA256:<base64, no padding>` of the raw key blob, exactly as `ssh-keygen -lf` prints it.

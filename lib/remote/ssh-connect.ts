@@ -1,13 +1,14 @@
 // Opening an authenticated ssh2 connection to a node, through its jump host when it has one,
 // with host-key checking on. Key files and referenced secrets are read here, at connect time.
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
 import { dirname } from 'node:path';
 import ssh2, { type Client, type ConnectConfig, type ServerHostKeyAlgorithm } from 'ssh2';
 import type { Readable } from 'node:stream';
 import type { HostKeyPin, PodNode, SecretRef } from '../config/pod-model.ts';
 import { HostKeyError, SshConnectError } from './errors.ts';
 import { decideHostKey, type HostKeyPolicy, type KnownHostsText } from './host-key.ts';
-import { listKnownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, readKeyType } from './known-hosts.ts';
+import { listKnownHostsFiles, listKnownKeyTypes, orderHostKeyAlgorithms, parseKnownHosts, readKeyType, type KnownHostsFiles } from './known-hosts.ts';
 
 /** The SSH endpoint of a node or of its jump host. */
 export interface SshTarget {
@@ -18,6 +19,8 @@ export interface SshTarget {
   port: number;
   user: string;
   keyFilename?: string;
+  /** Inline private key (Yardstick's pkey): used instead of keyFilename. */
+  privateKey?: string;
   password?: string;
   passwordRef?: SecretRef;
   keyPassphraseRef?: SecretRef;
@@ -26,7 +29,10 @@ export interface SshTarget {
 
 export interface ConnectSettings {
   hostKeyPolicy: HostKeyPolicy;
+  /** --known-hosts: read in place of ~/.ssh/known_hosts{,2}, and where accept-new records keys. */
   knownHostsFile: string | undefined;
+  /** OpenSSH's files for targets that pin nothing; by default listKnownHostsFiles of the user's home. */
+  knownHostsFiles?: KnownHostsFiles;
   readyTimeoutMs: number;
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
@@ -67,18 +73,22 @@ export async function resolveAuth(target: SshTarget, env: NodeJS.ProcessEnv): Pr
     }
     return value;
   };
-  if (target.keyFilename) {
-    try {
-      auth.privateKey = await readFile(target.keyFilename);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code ?? 'error';
-      throw new SshConnectError(target.node, `cannot read key file ${target.keyFilename} of ${target.subject} (${code})`, { cause: e });
+  if (target.privateKey !== undefined || target.keyFilename) {
+    const what = target.privateKey !== undefined ? 'the inline key (pkey)' : `key file ${target.keyFilename}`;
+    if (target.privateKey !== undefined) auth.privateKey = Buffer.from(target.privateKey);
+    else {
+      try {
+        auth.privateKey = await readFile(target.keyFilename as string);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code ?? 'error';
+        throw new SshConnectError(target.node, `cannot read key file ${target.keyFilename} of ${target.subject} (${code})`, { cause: e });
+      }
     }
     if (target.keyPassphraseRef) auth.passphrase = secret(target.keyPassphraseRef, 'key passphrase');
     const parsed = ssh2.utils.parseKey(auth.privateKey, auth.passphrase);
     if (parsed instanceof Error) {
       const hint = /encrypted/i.test(parsed.message) && !auth.passphrase ? ': the key is encrypted, set keyPassphraseRef' : `: ${parsed.message}`;
-      throw new SshConnectError(target.node, `cannot use key file ${target.keyFilename} of ${target.subject}${hint}`);
+      throw new SshConnectError(target.node, `cannot use ${what} of ${target.subject}${hint}`);
     }
   }
   if (target.password) auth.password = target.password;
@@ -157,6 +167,32 @@ async function readKnownHosts(path: string | undefined, required: boolean, targe
   }
 }
 
+// OpenSSH's files, read as ssh reads them: a missing one is skipped, and so is one it cannot
+// read, which the "not found" message then names.
+async function readOpenSshFiles(files: KnownHostsFiles): Promise<{ texts: KnownHostsText[]; searched: { path: string; problem?: string }[] }> {
+  const texts: KnownHostsText[] = [];
+  const searched: { path: string; problem?: string }[] = [];
+  for (const path of [...files.user, ...files.system]) {
+    try {
+      texts.push({ path, text: await readFile(path, 'utf8') });
+      searched.push({ path });
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      searched.push(code === 'ENOENT' ? { path } : { path, problem: `unreadable: ${code ?? 'error'}` });
+    }
+  }
+  return { texts, searched };
+}
+
+// Append as OpenSSH's add_host_to_hostfile does: create ~/.ssh (0700) if needed, and end a
+// last line that lacks its newline first, so the new entry is never glued to it.
+async function appendKnownHostsLine(path: string, line: string): Promise<void> {
+  await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+  const before = await readFile(path, 'utf8').catch(() => '');
+  const separator = before !== '' && !before.endsWith('\n') ? '\n' : '';
+  await appendFile(path, `${separator}${line}\n`, { mode: 0o600 });
+}
+
 async function connectClient(
   target: SshTarget,
   auth: AuthSettings,
@@ -165,7 +201,10 @@ async function connectClient(
   sock: Readable | undefined,
 ): Promise<{ client: Client; hostKey: Buffer }> {
   const pinKnownHosts = await readKnownHosts(target.hostKey?.knownHosts, true, target);
-  const runKnownHosts = await readKnownHosts(settings.knownHostsFile, false, target);
+  // A pin decides alone: OpenSSH's files are not even read, so a stale line there cannot matter.
+  const pinned = target.hostKey?.fingerprint !== undefined || pinKnownHosts !== undefined;
+  const files = settings.knownHostsFiles ?? listKnownHostsFiles(userInfo().homedir, settings.knownHostsFile);
+  const openSsh = pinned ? { texts: [], searched: [] } : await readOpenSshFiles(files);
   const client = new ssh2.Client();
   let hostKeyError: HostKeyError | undefined;
   let accepted: Buffer | undefined;
@@ -180,8 +219,9 @@ async function connectClient(
       policy: settings.hostKeyPolicy,
       pin: target.hostKey,
       pinKnownHosts,
-      runKnownHosts,
-      runKnownHostsPath: settings.knownHostsFile,
+      knownHostsFiles: openSsh.texts,
+      searched: openSsh.searched,
+      appendPath: files.user[0],
       remembered,
     });
     if (!decision.accept) {
@@ -192,9 +232,7 @@ async function connectClient(
     accepted = key;
     const append = decision.append;
     if (!append) return verify(true);
-    mkdir(dirname(append.path), { recursive: true })
-      .then(() => appendFile(append.path, `${append.line}\n`, { mode: 0o600 }))
-      .then(
+    appendKnownHostsLine(append.path, append.line).then(
         () => verify(true),
         (e: unknown) => {
           settings.log(`[${target.node}] could not record host key in ${append.path}: ${String(e)}`);
@@ -203,9 +241,7 @@ async function connectClient(
       );
   };
 
-  const knownTypes = [pinKnownHosts, runKnownHosts].flatMap((f) =>
-    f ? listKnownKeyTypes(parseKnownHosts(f.text).entries, target.host, target.port) : [],
-  );
+  const knownTypes = (pinKnownHosts ? [pinKnownHosts] : openSsh.texts).flatMap((f) => listKnownKeyTypes(parseKnownHosts(f.text, f.path).entries, target.host, target.port));
   const serverHostKey = orderHostKeyAlgorithms(remembered ? [readKeyType(remembered) ?? ''] : knownTypes);
   const config: ConnectConfig = {
     // Names come from DEFAULT_HOST_KEY_ALGORITHMS, which mirrors ssh2's own list.

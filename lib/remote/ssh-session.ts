@@ -8,6 +8,7 @@ import { DetachedControl } from './detached.ts';
 import { RemoteCommandError, SshConnectError, SudoError } from './errors.ts';
 import { runOnChannel } from './exec-channel.ts';
 import type { HostKeyPolicy } from './host-key.ts';
+import type { KnownHostsFiles } from './known-hosts.ts';
 import { quoteArg } from './quote.ts';
 import { Redactor } from './redact.ts';
 import { openConnection, type ConnectSettings, type Connection } from './ssh-connect.ts';
@@ -34,8 +35,10 @@ export interface SshSessionOptions {
   /** Secrets of the whole pod (podSecrets); the node's own are always added. */
   secrets?: readonly string[];
   hostKeyPolicy?: HostKeyPolicy;
-  /** Where accept-new records new keys, and a known_hosts consulted for every node. */
+  /** Read in place of ~/.ssh/known_hosts{,2} for nodes that pin no key; accept-new records new keys there. */
   knownHostsFile?: string;
+  /** OpenSSH's known_hosts files (tests); by default the user's and /etc/ssh's. */
+  knownHostsFiles?: KnownHostsFiles;
   readyTimeoutMs?: number;
   keepaliveIntervalMs?: number;
   keepaliveCountMax?: number;
@@ -91,6 +94,7 @@ export class SshNodeSession implements NodeSession {
     this.#settings = {
       hostKeyPolicy: options.hostKeyPolicy ?? 'strict',
       knownHostsFile: options.knownHostsFile,
+      ...(options.knownHostsFiles ? { knownHostsFiles: options.knownHostsFiles } : {}),
       readyTimeoutMs: options.readyTimeoutMs ?? 20_000,
       keepaliveIntervalMs: options.keepaliveIntervalMs ?? 5_000,
       keepaliveCountMax: options.keepaliveCountMax ?? 6,

@@ -16,6 +16,8 @@ const cases: Array<{ kind: string; args: string[]; says: string[] }> = [
   { kind: 'pod YAML syntax error', args: ['--pod', podFixture('yaml-syntax.yaml')], says: ['yaml-syntax.yaml', 'line'] },
   { kind: 'ssh_port not a port', args: ['--pod', podFixture('bad-ssh-port.yaml')], says: ['bad-ssh-port.yaml', 'ssh_port', 'expected an integer 1-65535'] },
   { kind: 'unknown role', args: ['--pod', podFixture('unknown-role.yaml')], says: ['unknown-role.yaml', 'role'] },
+  { kind: 'misspelt pod key', args: ['--pod', podFixture('unknown-key.yaml')], says: ['unknown-key.yaml', 'nodes[0].rt_cpu', 'did you mean rt_cpus?'] },
+  { kind: 'misspelt Yardstick role', args: ['--pod', podFixture('misspelt-role.yaml')], says: ['misspelt-role.yaml', 'nodes[0].role', 'did you mean vnf__0?'] },
   { kind: 'bad CPU list', args: ['--pod', podFixture('bad-cpu-list.yaml')], says: ['bad-cpu-list.yaml', 'rt_cpus', 'expected a CPU list'] },
   { kind: 'duplicate node names', args: ['--pod', podFixture('duplicate-names.yaml')], says: ['duplicate-names.yaml', 'name'] },
   { kind: 'no nodes', args: ['--pod', podFixture('no-nodes.yaml')], says: ['no-nodes.yaml', 'nodes'] },

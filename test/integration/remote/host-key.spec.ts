@@ -46,6 +46,8 @@ describe('remote host keys and credentials (integration, real sshd)', function (
   });
 
   const node = (over: Partial<PodNode> = {}) => buildNode({ sshPort: sshd?.port ?? 0, keyFilename: client.path, ...over });
+  // OpenSSH's files stand in temp files here, so that the machine's own ~/.ssh/known_hosts plays no part.
+  const openSshFiles = (name: string) => ({ user: [join(dir, `${name}-user`)], system: [join(dir, `${name}-system`)] });
 
   it('strict: connects with the right fingerprint pin', async () => {
     const s = await connectNode(node({ hostKey: { fingerprint: hostA.fingerprint } }), { runId: 'it-hostkey' });
@@ -59,10 +61,27 @@ describe('remote host keys and credentials (integration, real sshd)', function (
     expect(e.message).to.include(`expected ${hostB.fingerprint}`).and.include(`offered ssh-ed25519 ${hostA.fingerprint}`);
   });
 
-  it('strict: refuses a node with no pin and says how to pin it', async () => {
-    const e = await connectError(node());
+  it('strict: refuses a node that is neither pinned nor in known_hosts, and says how to add it', async () => {
+    const files = openSshFiles('none');
+    const e = await connectError(node(), { knownHostsFiles: files });
     expect(e).to.be.instanceOf(HostKeyError);
-    expect(e.message).to.include('no host key is pinned for node it-node').and.include('accept-new');
+    expect(e.message).to.include('no host key is known for node it-node').and.include(files.user[0]).and.include('ssh-keyscan').and.include('accept-new');
+  });
+
+  it("strict: accepts a node the user's known_hosts lists (written by ssh-keyscan), with no pin", async () => {
+    const files = openSshFiles('keyscan');
+    execFileSync('sh', ['-c', `ssh-keyscan -p ${sshd?.port} 127.0.0.1 > ${files.user[0]} 2>/dev/null`]);
+    const s = await connectNode(node(), { runId: 'it-hostkey', knownHostsFiles: files });
+    await s.close();
+  });
+
+  it("a pin wins: a stale known_hosts line for the node's address does not stop it (the lab pins its keys)", async () => {
+    const files = openSshFiles('stale');
+    writeFileSync(files.user[0] as string, `[127.0.0.1]:${sshd?.port} ${hostB.publicLine.split(' ').slice(0, 2).join(' ')}\n`);
+    const pinned = await connectNode(node({ hostKey: { fingerprint: hostA.fingerprint } }), { runId: 'it-hostkey', knownHostsFiles: files });
+    await pinned.close();
+    const e = await connectError(node(), { knownHostsFiles: files });
+    expect(e.message, 'without the pin, the same stale line is a changed key').to.include('has CHANGED');
   });
 
   it('strict: accepts a node its known_hosts pin lists, hashed by ssh-keygen -H', async () => {
@@ -90,21 +109,25 @@ describe('remote host keys and credentials (integration, real sshd)', function (
 
   it('accept-new: records an unknown host, then rejects its changed key', async () => {
     const knownHostsFile = join(dir, 'run', 'known_hosts');
+    const files = { user: [knownHostsFile], system: [] };
+    // A last line without its newline (hand-edited) must not be glued to the new entry (hostfile.c add_host_to_hostfile).
+    const otherHost = `node9 ${hostB.publicLine.split(' ').slice(0, 2).join(' ')}`;
+    execFileSync('sh', ['-c', `mkdir -p ${join(dir, 'run')} && printf '%s' '${otherHost}' > ${knownHostsFile}`]);
     const lines: string[] = [];
-    const first = await connectNode(node(), { runId: 'it-hostkey', hostKeyPolicy: 'accept-new', knownHostsFile, log: (l) => lines.push(l) });
+    const first = await connectNode(node(), { runId: 'it-hostkey', hostKeyPolicy: 'accept-new', knownHostsFiles: files, log: (l) => lines.push(l) });
     await first.close();
     const pub = readFileSync(`${hostA.path}.pub`, 'utf8').split(' ').slice(0, 2).join(' ');
-    expect(readFileSync(knownHostsFile, 'utf8')).to.equal(`[127.0.0.1]:${sshd?.port} ${pub}\n`);
+    expect(readFileSync(knownHostsFile, 'utf8')).to.equal(`${otherHost}\n[127.0.0.1]:${sshd?.port} ${pub}\n`);
     expect(lines.join('\n')).to.include('permanently added');
 
     // Same address, new host key: a man in the middle or a reinstall; never accepted silently.
     const port = sshd?.port;
     await sshd?.stop();
     sshd = await startSshd({ dir, hostKey: hostB, authorizedKeys, port });
-    const e = await connectError(node(), { hostKeyPolicy: 'accept-new', knownHostsFile });
+    const e = await connectError(node(), { hostKeyPolicy: 'accept-new', knownHostsFiles: files });
     expect(e).to.be.instanceOf(HostKeyError);
     expect(e.message).to.include('CHANGED').and.include(hostA.fingerprint).and.include(hostB.fingerprint);
-    expect(readFileSync(knownHostsFile, 'utf8').trim().split('\n')).to.have.length(1);
+    expect(readFileSync(knownHostsFile, 'utf8').trim().split('\n')).to.have.length(2);
     await sshd.stop();
     sshd = await startSshd({ dir, hostKey: hostA, authorizedKeys, port });
   });
@@ -113,6 +136,15 @@ describe('remote host keys and credentials (integration, real sshd)', function (
     const missing = join(dir, 'no-such-key');
     const e = await connectError(node({ keyFilename: missing, hostKey: { fingerprint: hostA.fingerprint } }));
     expect(e.message).to.include('node it-node').and.include(missing);
+  });
+
+  it("logs in with an inline PEM key (Yardstick's pkey, as paramiko's RSAKey.from_private_key reads it)", async () => {
+    const pem = join(dir, 'client-pem');
+    execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', pem]);
+    execFileSync('sh', ['-c', `cat ${pem}.pub >> ${authorizedKeys}`]);
+    const s = await connectNode(node({ keyFilename: undefined, privateKey: readFileSync(pem, 'utf8'), hostKey: { fingerprint: hostA.fingerprint } }), { runId: 'it-hostkey' });
+    expect((await s.exec(['echo', 'pkey'])).stdout).to.equal('pkey\n');
+    await s.close();
   });
 
   it('says which node refused authentication', async () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { resolveRole, tryParseLineRate } from '../../../lib/config/pod-schema.ts';
+import { readRole, resolveRole, tryParseLineRate } from '../../../lib/config/pod-schema.ts';
 
 describe('config/pod-schema', () => {
   const rates: Array<[unknown, number]> = [
@@ -41,7 +41,24 @@ describe('config/pod-schema', () => {
     ['trafficgen', 'tgen'],
     ['Controller', 'other'],
     ['Jumpserver', 'other'],
+    // Yardstick's own pod files (opnfv/yardstick 63d0e99fa2e4, etc/yardstick/nodes/): fuel_baremetal,
+    // apex_baremetal, pod.yaml.nsb.sample.ixia, standalone/pod_bm_vnf.yaml, pod_vepc_sut.yaml, trex_bm.yaml.sample.
+    ['Gateway', 'other'],
+    ['Opendaylight', 'other'],
+    ['Opendaylight-Cluster-Leader', 'other'],
+    ['IxNet', 'other'],
+    ['OvsDpdk', 'other'],
+    ['vnf__0', 'guest'],
+    ['vnf__12', 'guest'],
+    ['tg__0', 'other'],
+    // Any other role is kept, unused...
+    ['SGW_Node', 'other'],
+    ['storage', 'other'],
+    // ...unless it is one slip from a role the suite measures on.
     ['Hots', undefined],
+    ['Computer', undefined],
+    ['TrafficGenn', undefined],
+    ['vnf_0', undefined],
     ['', undefined],
   ];
   for (const [declared, role] of roles) {
@@ -49,4 +66,11 @@ describe('config/pod-schema', () => {
       expect(resolveRole(declared)).to.equal(role);
     });
   }
+
+  it('names the role a slip was meant to be, and tells Yardstick roles from unknown ones', () => {
+    expect(readRole('vnf_0')).to.deep.include({ misspelt: 'vnf__0' });
+    expect(readRole('Computer')).to.deep.include({ misspelt: 'Compute' });
+    expect(readRole('tg__1')).to.deep.include({ role: 'other' }).and.have.property('yardstick');
+    expect(readRole('storage')).to.deep.include({ role: 'other', unknown: true });
+  });
 });

@@ -31,7 +31,9 @@ describe('config/pod: bad pod files', () => {
     { fixture: 'bad-mac.yaml', issue: { path: 'nodes[0].ports[0].mac', includes: ['expected a MAC address', 'got "02:00:00:00:01"'] } },
     { fixture: 'bad-pci.yaml', issue: { path: 'nodes[0].ports[0].pci', includes: ['expected a PCI address such as 0000:3b:00.0', 'got "3b:00.0"'] } },
     { fixture: 'bad-line-rate.yaml', issue: { path: 'nodes[0].ports[0].line_rate', includes: ['expected a line rate such as "10G"', 'got "10GB"'] } },
-    { fixture: 'unknown-key.yaml', issue: { path: 'nodes[0].rt_cpu', includes: ['unknown key', 'rt_cpus'] } },
+    { fixture: 'unknown-key.yaml', issue: { path: 'nodes[0].rt_cpu', includes: ['unknown key: did you mean rt_cpus?'] } },
+    { fixture: 'misspelt-role.yaml', issue: { path: 'nodes[0].role', includes: ['unknown role "vnf_0": did you mean vnf__0?'] } },
+    { fixture: 'bad-pkey.yaml', issue: { path: 'nodes[0].pkey', includes: ['expected a private key as text', 'got a string'] }, secret: 'kfn-not-a-key-material' },
     { fixture: 'password-number.yaml', issue: { path: 'nodes[0].password', includes: ['expected a string', 'got a number'] }, secret: '918273645' },
     { fixture: 'password-and-env.yaml', issue: { path: 'nodes[0].password_env', includes: ['give at most one of password or password_env'] }, secret: 'Tr0ub4dor&3-in-file' },
     { fixture: 'password-syntax-error.yaml', issue: { path: '', includes: ['YAML syntax error at line 7, column 1'] }, secret: 'hunter2-unterminated' },
@@ -89,6 +91,21 @@ describe('config/pod: good pod files', () => {
     expect(pod.notes.filter((n) => n.includes('has role Controller: kept, but no test case uses it'))).to.have.length(2);
     expect(pod.notes.some((n) => n.includes('ipmi_ip, ipmi_user, ipmi_password are accepted but not used'))).to.equal(true);
     for (const secret of ['ipmi-secret-1', 'r00t-node5-literal']) expect(pod.notes.join('\n')).not.to.include(secret);
+  });
+
+  it('refuses a slip of a key it reads, at the top level too, but keeps a far unknown key with a note', () => {
+    const node = { name: 't', role: 'TrafficGen', ip: '198.18.0.9' };
+    const error = catchConfigError(() => buildPod({ 'pod-name': 'p', nodes: [{ ...node, Key_Filename: '/k', housekeeping_cpu: '0' }] }, { file: 'p.yaml', env: NO_ENV }));
+    expect(error.issues.map((i) => [i.path, i.message.split('?')[0]])).to.deep.equal([
+      ['pod-name', 'unknown key: did you mean pod_name'],
+      ['nodes[0].Key_Filename', 'unknown key: did you mean key_filename'],
+      ['nodes[0].housekeeping_cpu', 'unknown key: did you mean housekeeping_cpus'],
+    ]);
+    const both = catchConfigError(() => buildPod({ nodes: [{ ...node, ssh_port: 'abc', rt_cpu: '1' }] }, { file: 'p.yaml', env: NO_ENV }));
+    expect(both.issues.map((i) => i.path), 'a slip is reported beside a bad field, not hidden by it').to.deep.equal(['nodes[0].ssh_port', 'nodes[0].rt_cpu']);
+    const pod = buildPod({ nodes: [{ ...node, rack: 'A3', ipmi_passwd: 'kfn-typo-secret' }] }, { file: 'p.yaml', env: NO_ENV });
+    expect(pod.notes).to.include("node t (nodes[0]): keys rack, ipmi_passwd (Yardstick has ipmi_password) are neither this suite's nor Yardstick's: kept, not used");
+    expect(podSecrets(pod, NO_ENV), 'a secret-looking unknown key is redacted all the same').to.include('kfn-typo-secret');
   });
 
   it('defaults the pod name to the file name, and NODE_NAME overrides it', () => {
@@ -153,5 +170,55 @@ describe('config/pod: good pod files', () => {
       // The model knows which values to redact once they are set.
       expect(podSecrets(pod, env)).to.include.members(['pp-value-1', 'pw-value-2', 'pw-value-3']);
     });
+  });
+});
+
+// Four pod files in the shapes of Yardstick's own (opnfv/yardstick 63d0e99fa2e4, etc/yardstick/nodes/; see each file's header).
+describe("config/pod: Yardstick's own pod files", () => {
+  const load = (name: string) => loadPod(fixture(name), { env: NO_ENV });
+  const roles = (name: string) => load(name).nodes.map((n) => `${n.name}:${n.declaredRole}->${n.role}`);
+
+  it('an IPMI pod: Jumpserver and Baremetal kept unused, ipmi_password and ipmi_pwd kept secret', () => {
+    const pod = load('yardstick-ipmi-pod.yaml');
+    expect(roles('yardstick-ipmi-pod.yaml')).to.deep.equal(['node0:Jumpserver->other', 'node1:Controller->other', 'node2:Compute->host', 'node4:Compute->host', 'node9:Baremetal->other']);
+    expect(pod.notes).to.include('node node4 (nodes[3]): Yardstick keys ipmi_ip, ipmi_user, ipmi_pwd are accepted but not used');
+    expect(podSecrets(pod, NO_ENV)).to.include.members(['kfn-ipmi-pod-bmc-pw-1', 'kfn-ipmi-pod-bmc-pw-2', 'Kfn@ipmi-pwd-3', 'kfn-ipmi-pod-jump-pw']);
+  });
+
+  it('an NSB pod: vnf__0 read as guest, IxNet kept, interfaces and routing tables accepted unused', () => {
+    const pod = load('yardstick-nsb-pod.yaml');
+    expect(roles('yardstick-nsb-pod.yaml')).to.deep.equal([
+      'trafficgen_1:TrafficGen->tgen',
+      'vnf:TrafficGen->tgen',
+      'trafficgen_ixia:IxNet->other',
+      'vnf0:VirtualNetworkFunction->guest',
+      'vnf_0:vnf__0->guest',
+    ]);
+    const notes = pod.notes.join('\n');
+    expect(notes).to.include("node vnf (nodes[1]): Yardstick keys host, interfaces, routing_table, nd_route_tbl are accepted but not used; interfaces: this suite's data ports are ports:");
+    expect(notes).to.include('node vnf0 (nodes[3]): Yardstick keys port, username are accepted but not used; port: the SSH port is ssh_port');
+    expect(notes).to.include('node vnf_0 (nodes[4]) has Yardstick NSB role vnf__0: read as guest');
+    expect(pod.nodes.find((n) => n.name === 'vnf0')?.sshPort, "Yardstick's ssh layer reads ssh_port, not port").to.equal(22);
+  });
+
+  it('a pod with Opendaylight and Gateway roles: kept, unused, one note each', () => {
+    const pod = load('yardstick-odl-pod.yaml');
+    expect(roles('yardstick-odl-pod.yaml')).to.deep.equal(['node3:Controller->other', 'node4:Compute->host', 'node6:Opendaylight->other', 'node7:Gateway->other', 'node8:Opendaylight-Cluster-Leader->other']);
+    expect(pod.notes.filter((n) => n.includes(': kept, but no test case uses it'))).to.have.length(4);
+  });
+
+  it('a pod with literal passwords and an inline key: all used or redacted, none in a note', () => {
+    const pod = load('yardstick-passwords-pod.yaml');
+    const node5 = pod.nodes.find((n) => n.name === 'node5');
+    expect(node5?.privateKey).to.match(/^-----BEGIN RSA PRIVATE KEY-----\n/);
+    expect(node5?.keyFilename).to.equal('/root/.ssh/id_rsa');
+    const secrets = podSecrets(pod, NO_ENV);
+    expect(secrets).to.include.members([`kfn-pw-controller '$x"y`, 'kfn-pw-compute4', 'kfn-pw-ipmi-4', 'kfn-pw-ipmi-5', 'kfn-pw-tas-super', 'kfn-pw-tas-cfg', 'kfn-pw-tas-test']);
+    expect(secrets, 'the inline key whole, and each of its lines').to.include.members([node5?.privateKey?.trim(), 'a2ZuLXBrZXktZml4dHVyZS1ub3QtYS1yZWFsLWtleS1saW5lLW9uZQo=']);
+    const notes = pod.notes.join('\n');
+    expect(notes).to.include('node node5 (nodes[2]) has its private key inline (pkey): used to log in, never printed; key_filename /root/.ssh/id_rsa is not read');
+    expect(notes).to.include('node tas (nodes[3]) has role tg__0: kept, but no test case uses it (NSB');
+    expect(notes).to.include("node node4 (nodes[1]): key rack is neither this suite's nor Yardstick's: kept, not used");
+    for (const secret of secrets) expect(notes).not.to.include(secret);
   });
 });

@@ -21,6 +21,9 @@ describe('config/zod-issues', () => {
   it('treats passwords as secret, but not the names of variables holding them', () => {
     expect(isSecretPath(['nodes', 0, 'password'])).to.equal(true);
     expect(isSecretPath(['nodes', 0, 'ipmi_password'])).to.equal(true);
+    // Yardstick's compass_sclab_physical/pod.yaml spells it ipmi_pwd; yardstick/ssh.py takes an inline pkey.
+    expect(isSecretPath(['nodes', 0, 'ipmi_pwd'])).to.equal(true);
+    expect(isSecretPath(['nodes', 0, 'pkey'])).to.equal(true);
     expect(isSecretPath(['nodes', 0, 'password_env'])).to.equal(false);
     expect(isSecretPath(['nodes', 0, 'key_passphrase_env'])).to.equal(false);
     expect(isSecretPath(['nodes', 0, 'ip'])).to.equal(false);

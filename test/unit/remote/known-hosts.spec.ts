@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import {
   DEFAULT_HOST_KEY_ALGORITHMS,
+  listKnownHostsFiles,
   buildKnownHostsName,
   listKnownKeyTypes,
   orderHostKeyAlgorithms,
@@ -86,14 +87,31 @@ describe('remote/known-hosts', () => {
       expect(r.status).to.equal('changed');
       expect(r.known.map((e) => e.lineNumber)).to.deep.equal([4]);
     });
-    it('reports a key of a type the host is not known by as other-type', () => {
-      expect(lookupHostKey(parsed.entries, { host: 'host1', port: 22, keyBlob: keyC }).status).to.equal('other-type');
+    it('reports a key of a type the host is not known by as changed, as OpenSSH does ("Offending ... key")', () => {
+      expect(lookupHostKey(parsed.entries, { host: 'host1', port: 22, keyBlob: keyC }).status).to.equal('changed');
     });
     it('reports a revoked key even when a plain line lists it', () => {
       expect(lookupHostKey(parsed.entries, { host: 'revoked.example', port: 22, keyBlob: keyB }).status).to.equal('revoked');
     });
-    it('ignores cert-authority lines', () => {
-      expect(lookupHostKey(parsed.entries, { host: 'y.ca.example', port: 22, keyBlob: keyA }).status).to.equal('unknown');
+    it('ignores cert-authority lines for a plain key, but reports them', () => {
+      const r = lookupHostKey(parsed.entries, { host: 'y.ca.example', port: 22, keyBlob: keyA });
+      expect(r.status).to.equal('unknown');
+      expect(r.certAuthorities.map((e) => e.lineNumber)).to.deep.equal([10]);
+    });
+    it('retries without the port for a port other than 22, as check_host_key does', () => {
+      const r = lookupHostKey(parsed.entries, { host: 'node1.example', port: 2200, keyBlob: keyA });
+      expect(r).to.deep.include({ status: 'match', name: 'node1.example' });
+      expect(r.found?.lineNumber).to.equal(3);
+      // Another key under the bare name does not make the port's key changed: it stays unknown.
+      const other = lookupHostKey(parsed.entries, { host: 'node1.example', port: 2200, keyBlob: keyB });
+      expect(other).to.deep.include({ status: 'unknown', name: '[node1.example]:2200' });
+      expect(other.portless.map((e) => e.lineNumber)).to.deep.equal([3]);
+      // Port 22 has no such retry, and a changed key under [host]:port is not retried either.
+      expect(lookupHostKey(parsed.entries, { host: '10.0.0.5', port: 2222, keyBlob: keyB }).status).to.equal('changed');
+    });
+    it('fails a list whose subpattern is longer than match.c can hold', () => {
+      expect(matchesHost(`${'a'.repeat(1023)},host1`, 'host1', 22)).to.equal(false);
+      expect(matchesHost(`${'a'.repeat(1022)},host1`, 'host1', 22)).to.equal(true);
     });
     it('reports an unlisted host as unknown', () => {
       expect(lookupHostKey(parsed.entries, { host: '192.0.2.1', port: 22, keyBlob: keyA }).status).to.equal('unknown');
@@ -152,6 +170,14 @@ describe('remote/known-hosts', () => {
       expect(orderHostKeyAlgorithms([])).to.equal(undefined);
       expect(orderHostKeyAlgorithms(['ssh-dss'])).to.equal(undefined);
     });
+  });
+
+  it("lists OpenSSH's default files, or the given one in place of the user's (readconf.c)", () => {
+    expect(listKnownHostsFiles('/home/u')).to.deep.equal({
+      user: ['/home/u/.ssh/known_hosts', '/home/u/.ssh/known_hosts2'],
+      system: ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2'],
+    });
+    expect(listKnownHostsFiles('/home/u', '/run/kh').user).to.deep.equal(['/run/kh']);
   });
 
   it('formats a line that parses back and matches', () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -71,6 +71,23 @@ describe('remote/ssh-connect resolveAuth', () => {
     chmodSync(junk, 0o600);
     const e = await rejection(resolveAuth(buildTargets(node({ keyFilename: junk })).target, {}));
     expect(e.message).to.include(`cannot use key file ${junk} of node host1`);
+  });
+
+  // yardstick/ssh.py passes pkey to paramiko's RSAKey.from_private_key: a PEM key as text.
+  it('logs in with an inline key (Yardstick pkey) instead of the key file, and never prints it', async function () {
+    const pem = join(dir, 'pem');
+    try {
+      execFileSync('ssh-keygen', ['-q', '-t', 'rsa', '-b', '2048', '-m', 'PEM', '-N', '', '-f', pem]);
+    } catch {
+      this.skip();
+    }
+    const text = readFileSync(pem, 'utf8');
+    const auth = await resolveAuth(buildTargets(node({ privateKey: text, keyFilename: join(dir, 'nope') })).target, {});
+    expect(auth.privateKey?.toString()).to.equal(text);
+    const broken = text.replace(/^(-----BEGIN [A-Z ]+-----\n)[^\n]+/, '$1AAAA');
+    const e = await rejection(resolveAuth(buildTargets(node({ privateKey: broken })).target, {}));
+    expect(e.message).to.include('cannot use the inline key (pkey) of node host1');
+    for (const line of broken.split('\n').filter((l) => l.length > 16)) expect(e.message).not.to.include(line);
   });
 
   it('falls back to the ssh-agent, or says there is nothing to log in with', async () => {
