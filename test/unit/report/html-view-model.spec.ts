@@ -15,6 +15,7 @@ import { buildDeviceInterruptDetails } from '../../../lib/tools/irq-agent/detail
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 import type { ThroughputEntry } from '../../../lib/cases/forwarding-figures.ts';
 import { buildForwardingComparison } from '../../../lib/report/comparison.ts';
+import { loadLabAllRun } from '../../fixtures/report/lab-runs.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 
 const baselineRun = (): RunResult => JSON.parse(readFileSync(new URL('../../fixtures/regression/baseline-run.json', import.meta.url), 'utf8')) as RunResult;
@@ -147,23 +148,61 @@ describe('report/html view model', () => {
     expect(buildRunView({ run: loadRunFixture('forwarding-frames') }).comparison).to.equal(null);
   });
 
-  it('shows the forwarding comparison of lib/report/comparison.ts in Mpps and us, bare metal as the baseline', () => {
-    const run = baselineRun();
-    const ovs = run.cases[1]!;
-    const latency = (p99: number) => ({ where: '90 % of NDR', summary: { unit: 'us', samples: 1000, min: 5, avg: 10, max: 80, p50: 9, p99, p999: null, p9999: null, notes: {}, overflows: 0, maxIsLowerBound: false } });
-    ovs.details = { throughput: [{ frameSize: 64, durationS: 60, ndrPps: 4_000_000, pdrPps: 4_100_000, ndr: { isLowerBound: true }, latency: latency(30) }] };
-    run.cases.push({ ...structuredClone(ovs), caseName: 'baremetal_forwarding', details: { throughput: [{ frameSize: 64, durationS: 60, ndrPps: 10_000_000, pdrPps: 10_000_000, latency: latency(12) }] } });
+  it('shows the forwarding comparison of lib/report/comparison.ts in Mpps and us, a floor and every difference to it as bounds', () => {
+    const run = loadLabAllRun();
     run.comparison = buildForwardingComparison(run);
     const section = buildRunView({ run }).comparison!;
     if (section.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${section.kind}`);
-    expect(section.rows).to.deep.equal([
-      { frameSize: '64', caseName: 'baremetal_forwarding', isBaseline: true, ndrMpps: 10, ndrIsLowerBound: false, ndrDeltaPercent: 0, p99Us: 12, p99DeltaUs: 0, maxUs: 80, maxDeltaUs: 0, latencyWhere: '90 % of NDR' },
-      { frameSize: '64', caseName: 'ovs_dpdk_forwarding', isBaseline: false, ndrMpps: 4, ndrIsLowerBound: true, ndrDeltaPercent: -60, p99Us: 30, p99DeltaUs: 18, maxUs: 80, maxDeltaUs: 0, latencyWhere: '90 % of NDR' },
+    const at64 = section.rows.filter((r) => r.frameSize === '64');
+    // Recorded (lab-all.run.source.md): bare metal 64 B NDR >= 27316 pps, SR-IOV 46054, OVS-DPDK 28042.
+    expect(at64.map((r) => [r.caseName, r.ndrMpps, r.ndrIsLowerBound, r.ndrVs?.kind])).to.deep.equal([
+      ['baremetal_forwarding', 0.027316, true, undefined],
+      ['sriov_forwarding', 0.046054, false, 'at-most'],
+      ['ovs_dpdk_forwarding', 0.028042, false, 'at-most'],
     ]);
-    expect(section.charts.map((c) => [c.id, c.categories, c.series.map((x) => [x.name, x.values])])).to.deep.equal([
-      ['comparison-ndr', ['64 B'], [['baremetal_forwarding', [10]], ['ovs_dpdk_forwarding', [4]]]],
-      ['comparison-p99', ['64 B'], [['baremetal_forwarding', [12]], ['ovs_dpdk_forwarding', [30]]]],
-    ]);
+    expect((at64[1]!.ndrVs as { value: number }).value).to.be.closeTo(68.597, 1e-3);
+    // Latency is exact on both sides, in µs.
+    expect(at64[2]!.p99Vs).to.deep.include({ kind: 'exact' });
+    expect((at64[2]!.p99Vs as { value: number }).value).to.be.closeTo(6946.816, 1e-6);
+    expect(at64[2]).to.deep.include({ forwarder: 'testpmd io', accelerator: 'none recorded', latencyWhere: '90 % of NDR, both directions merged' });
+    const ndr = section.charts[0]!;
+    expect(ndr.series.map((x) => [x.name, x.bounds])).to.deep.equal([['baremetal_forwarding', [true, false]], ['sriov_forwarding', [false, false]], ['ovs_dpdk_forwarding', [false, false]]]);
+    expect(section.charts[1]!.series.every((x) => x.bounds.every((b) => !b))).to.equal(true);
+  });
+
+  it('rebuilds a comparison written before schema 1.2.0, whose differences were signed against a floor', () => {
+    const run = loadLabAllRun();
+    run.schemaVersion = '1.1.0';
+    const legacy = structuredClone(buildForwardingComparison(run)!);
+    for (const c of legacy.frameSizes.flatMap((f) => f.cells)) {
+      delete c.ndrVsBaseline;
+      delete c.p99VsBaseline;
+      delete c.maxVsBaseline;
+    }
+    legacy.frameSizes[0]!.cells[1]!.ndrDeltaPercent = 68.597; // as 1.1 wrote it: signed against the floor
+    run.comparison = legacy;
+    const section = buildRunView({ run }).comparison!;
+    if (section.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${section.kind}`);
+    expect(section.rows[1]!.ndrVs?.kind).to.equal('at-most');
+    expect(section.notes[0]).to.equal('rebuilt from the cases: this results.json (schema 1.1.0) predates bounded differences');
+    // Without the cases to rebuild from, a signed difference next to a floor is not shown.
+    run.cases = [];
+    const bare = buildRunView({ run }).comparison!;
+    if (bare.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${bare.kind}`);
+    expect(bare.rows[1]!.ndrVs?.kind).to.equal('not-comparable');
+  });
+
+  it('shows a failed advisory check as an advisory finding with expected, found and fix, counted apart from passes', () => {
+    const view = buildRunView({ run: loadLabAllRun() });
+    const preflight = view.cases[0]!;
+    const rt = preflight.testcases.find((t) => t.title === 'host: kernel.preempt-rt PREEMPT_RT kernel')!;
+    expect(rt.status).to.equal('advisory');
+    expect(rt.message).to.equal('expected a PREEMPT_RT kernel: /sys/kernel/realtime is 1, or uname -v names PREEMPT_RT; found uname -r 6.18.44-fc-v1300; uname -v "#1 SMP PREEMPT_DYNAMIC @0"; /sys/kernel/realtime absent; fix: boot a PREEMPT_RT kernel (Debian linux-image-rt-amd64, RHEL kernel-rt, or CONFIG_PREEMPT_RT=y)');
+    expect(preflight.testcases.filter((t) => t.status === 'advisory')).to.have.length(28);
+    expect(view.summary.testcaseCounts).to.deep.equal({ pass: 44, advisory: 28, fail: 0, error: 0, skip: 37 });
+    expect(view.summary.caseCounts).to.deep.equal({ pass: 6, fail: 0, error: 0, skip: 0 });
+    expect(view.findings).to.have.length(28);
+    expect(view.findings[0]).to.deep.include({ caseName: 'preflight', node: 'host', check: 'kernel.preempt-rt', found: 'uname -r 6.18.44-fc-v1300; uname -v "#1 SMP PREEMPT_DYNAMIC @0"; /sys/kernel/realtime absent' });
   });
 });
 
@@ -283,7 +322,8 @@ describe('report/html comparison of two runs', () => {
     const view = buildCompareView({ run, other });
     const guestMax = view.figures.find((f) => f.label === 'timer: guest all threads max')!;
     expect(guestMax).to.deep.include({ run: 60, other: 40, unit: 'us', better: false });
-    expect(guestMax.deltaPercent).to.be.closeTo(50, 1e-9);
+    expect(guestMax.change).to.deep.include({ kind: 'exact' });
+    expect((guestMax.change as { value: number }).value).to.be.closeTo(50, 1e-9);
     expect(view.figures.find((f) => f.label === 'ovs_dpdk_forwarding: 64 B frames ndr')).to.deep.include({ run: 11, other: 10, unit: 'Mpps', better: true });
     expect(view.systemRows).to.deep.include({ node: 'host', field: 'kernel', run: '4.4.60-rt70 #1 SMP PREEMPT RT Tue Mar 7 2017', other: '4.4.50-rt62nfv #1 SMP PREEMPT RT Tue Mar 7 2017' });
     expect(view.caveats.join(' ')).to.match(/kernel of host/);
