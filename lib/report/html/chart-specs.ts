@@ -93,7 +93,7 @@ export function buildHistogramSpec(chart: HistogramChart, size = { width: 640, h
   return { id: chart.id, width: size.width, height: size.height + legendHeight - 20 + (chart.markers.length > 0 ? 14 : 0), option };
 }
 
-// One line per figure across runs; a bound (overflowed max) is drawn as a triangle.
+// One line per figure across runs; a bound (overflowed max, generator-limited rate) is drawn as a triangle.
 export function buildTrendSpec(chart: TrendChart, size = { width: 900, height: 320 }): ChartSpec {
   const names = chart.series.map((s) => s.name);
   const legendHeight = legendRows(names, size.width) * 20;

@@ -198,7 +198,7 @@ ${c.rawOutputs.length > 0 ? html`<details><summary>raw outputs (${c.rawOutputs.l
 function renderTrends(t: TrendView, charts: RenderedCharts): SafeHtml {
   return html`<section id="trends"><h2>Trends across the results history</h2>
 ${t.notes.length > 0 ? html`<ul>${t.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
-${t.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.points.some((p) => p.bound)) ? ['a triangle is a lower bound: the histogram overflowed'] : []))}
+${t.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.points.some((p) => p.bound)) ? [c.kind === 'throughput' ? 'a triangle is only a lower bound: the generator, the calibrated ceiling or the iteration cap stopped the search' : 'a triangle is only a lower bound: the histogram overflowed'] : []))}
 ${t.runs.length > 1 ? renderTable(['run', 'started', 'status', 'kernels'], t.runs.map((r) => [r.runId, r.startedAt, renderBadge(r.status), r.kernels])) : ''}
 </section>`;
 }
