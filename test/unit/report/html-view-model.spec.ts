@@ -14,8 +14,6 @@ import type { RunResult } from '../../../lib/results/model.ts';
 import { buildDeviceInterruptDetails } from '../../../lib/tools/irq-agent/details.ts';
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 import type { ThroughputEntry } from '../../../lib/cases/forwarding-figures.ts';
-import { buildForwardingComparison } from '../../../lib/report/comparison.ts';
-import { loadLabAllRun } from '../../fixtures/report/lab-runs.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 
 const baselineRun = (): RunResult => JSON.parse(readFileSync(new URL('../../fixtures/regression/baseline-run.json', import.meta.url), 'utf8')) as RunResult;
@@ -146,63 +144,6 @@ describe('report/html view model', () => {
     run.comparison = [{ topology: 'baremetal', ndr: 1 }] as never;
     expect(buildRunView({ run }).comparison).to.deep.equal({ kind: 'generic', blocks: [{ kind: 'table', title: '', columns: ['topology', 'ndr'], rows: [['baremetal', '1']] }] });
     expect(buildRunView({ run: loadRunFixture('forwarding-frames') }).comparison).to.equal(null);
-  });
-
-  it('shows the forwarding comparison of lib/report/comparison.ts in Mpps and us, a floor and every difference to it as bounds', () => {
-    const run = loadLabAllRun();
-    run.comparison = buildForwardingComparison(run);
-    const section = buildRunView({ run }).comparison!;
-    if (section.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${section.kind}`);
-    const at64 = section.rows.filter((r) => r.frameSize === '64');
-    // Recorded (lab-all.run.source.md): bare metal 64 B NDR >= 27316 pps, SR-IOV 46054, OVS-DPDK 28042.
-    expect(at64.map((r) => [r.caseName, r.ndrMpps, r.ndrIsLowerBound, r.ndrVs?.kind])).to.deep.equal([
-      ['baremetal_forwarding', 0.027316, true, undefined],
-      ['sriov_forwarding', 0.046054, false, 'at-most'],
-      ['ovs_dpdk_forwarding', 0.028042, false, 'at-most'],
-    ]);
-    expect((at64[1]!.ndrVs as { value: number }).value).to.be.closeTo(68.597, 1e-3);
-    // Latency is exact on both sides, in µs.
-    expect(at64[2]!.p99Vs).to.deep.include({ kind: 'exact' });
-    expect((at64[2]!.p99Vs as { value: number }).value).to.be.closeTo(6946.816, 1e-6);
-    expect(at64[2]).to.deep.include({ forwarder: 'testpmd io', accelerator: 'none recorded', latencyWhere: '90 % of NDR, both directions merged' });
-    const ndr = section.charts[0]!;
-    expect(ndr.series.map((x) => [x.name, x.bounds])).to.deep.equal([['baremetal_forwarding', [true, false]], ['sriov_forwarding', [false, false]], ['ovs_dpdk_forwarding', [false, false]]]);
-    expect(section.charts[1]!.series.every((x) => x.bounds.every((b) => !b))).to.equal(true);
-  });
-
-  it('rebuilds a comparison written before schema 1.2.0, whose differences were signed against a floor', () => {
-    const run = loadLabAllRun();
-    run.schemaVersion = '1.1.0';
-    const legacy = structuredClone(buildForwardingComparison(run)!);
-    for (const c of legacy.frameSizes.flatMap((f) => f.cells)) {
-      delete c.ndrVsBaseline;
-      delete c.p99VsBaseline;
-      delete c.maxVsBaseline;
-    }
-    legacy.frameSizes[0]!.cells[1]!.ndrDeltaPercent = 68.597; // as 1.1 wrote it: signed against the floor
-    run.comparison = legacy;
-    const section = buildRunView({ run }).comparison!;
-    if (section.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${section.kind}`);
-    expect(section.rows[1]!.ndrVs?.kind).to.equal('at-most');
-    expect(section.notes[0]).to.equal('rebuilt from the cases: this results.json (schema 1.1.0) predates bounded differences');
-    // Without the cases to rebuild from, a signed difference next to a floor is not shown.
-    run.cases = [];
-    const bare = buildRunView({ run }).comparison!;
-    if (bare.kind !== 'forwarding') throw new Error(`expected the forwarding view, got ${bare.kind}`);
-    expect(bare.rows[1]!.ndrVs?.kind).to.equal('not-comparable');
-  });
-
-  it('shows a failed advisory check as an advisory finding with expected, found and fix, counted apart from passes', () => {
-    const view = buildRunView({ run: loadLabAllRun() });
-    const preflight = view.cases[0]!;
-    const rt = preflight.testcases.find((t) => t.title === 'host: kernel.preempt-rt PREEMPT_RT kernel')!;
-    expect(rt.status).to.equal('advisory');
-    expect(rt.message).to.equal('expected a PREEMPT_RT kernel: /sys/kernel/realtime is 1, or uname -v names PREEMPT_RT; found uname -r 6.18.44-fc-v1300; uname -v "#1 SMP PREEMPT_DYNAMIC @0"; /sys/kernel/realtime absent; fix: boot a PREEMPT_RT kernel (Debian linux-image-rt-amd64, RHEL kernel-rt, or CONFIG_PREEMPT_RT=y)');
-    expect(preflight.testcases.filter((t) => t.status === 'advisory')).to.have.length(28);
-    expect(view.summary.testcaseCounts).to.deep.equal({ pass: 44, advisory: 28, fail: 0, error: 0, skip: 37 });
-    expect(view.summary.caseCounts).to.deep.equal({ pass: 6, fail: 0, error: 0, skip: 0 });
-    expect(view.findings).to.have.length(28);
-    expect(view.findings[0]).to.deep.include({ caseName: 'preflight', node: 'host', check: 'kernel.preempt-rt', found: 'uname -r 6.18.44-fc-v1300; uname -v "#1 SMP PREEMPT_DYNAMIC @0"; /sys/kernel/realtime absent' });
   });
 });
 
