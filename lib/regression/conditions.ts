@@ -13,6 +13,19 @@ function readOption(tokens: readonly string[], short: string, long: string): str
   return undefined;
 }
 
+/** The key part of the hypervisor's accelerator: a guest under TCG measures an emulator, not KVM. */
+export const ACCELERATOR_CONDITION = 'accelerator (accelerator)';
+/** What a result without an accelerator records: no VM the suite launched (bare metal, a namespace). */
+export const NO_ACCELERATOR = 'none recorded';
+
+/**
+ * The accelerator a result was measured under (`kvm`, `tcg`), as the launched-guest work
+ * records it: `accelerator` on a forwarding case's details or on a latency node's entry.
+ */
+export function readAccelerator(details: Record<string, unknown>): Record<string, string> {
+  return { [ACCELERATOR_CONDITION]: str(details.accelerator) ?? NO_ACCELERATOR };
+}
+
 /** The timer's interval_us and priority, read back from the cyclictest command it ran. */
 export function readTimerConditions(command: unknown): Record<string, string | null> {
   if (typeof command !== 'string') return { 'cyclictest interval (interval_us)': null, 'cyclictest priority (priority)': null };
@@ -34,13 +47,14 @@ function readForwarder(details: Record<string, unknown>): string | null {
   return description?.includes('kernel IPv4 forwarding') ? 'kernel' : null;
 }
 
-/** What every figure of a forwarding case shares: generator, forwarder, search resolution. */
+/** What every figure of a forwarding case shares: generator, forwarder, search resolution, accelerator. */
 export function readForwardingConditions(details: Record<string, unknown>): Record<string, string | null> {
   const plan = isObject(details.plan) ? details.plan : {};
   return {
     'traffic generator (generator)': isObject(details.generator) ? str(details.generator.name) : null,
     'forwarder (forwarder, forward_mode)': readForwarder(details),
     'search resolution (search_resolution_percent)': percent(plan.epsilonFraction, 100),
+    ...readAccelerator(details),
   };
 }
 
@@ -52,5 +66,6 @@ export function readDeviceInterruptConditions(d: Record<string, unknown>): Recor
     'receiver priority (priority)': typeof receiver.priority === 'number' ? `${str(receiver.policy) ?? 'SCHED_FIFO'} ${receiver.priority}` : str(receiver.policy),
     'clock case (clock_domain)': isObject(d.clock_case) ? str(d.clock_case.domain) : null,
     'receive timestamps (hw_timestamps)': str(d.timestamp_kind),
+    ...readAccelerator(d),
   };
 }

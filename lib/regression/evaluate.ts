@@ -3,75 +3,16 @@
 // baseline measured that this run, under the same conditions, did not (a path that stopped
 // forwarding has no NDR: that must not pass). Pure: runs in, report out. Every figure of the
 // run ends in exactly one list: compared, missing, or not compared with a reason.
+import { formatDelta, type Delta } from '../results/comparison.ts';
 import type { CaseResult, RunResult } from '../results/model.ts';
 import { convert, formatValue } from '../verdict/units.ts';
-import { buildComparabilityKey, compareKeys, relevantNodes } from './comparability.ts';
+import { buildComparabilityKey, compareKeys, decideComparability, relevantNodes } from './comparability.ts';
 import { FIGURE_EXTRACTORS, REGRESSION_METRICS, type Extraction, type FigureExtractor, type RegressionFigure } from './figures.ts';
 import { parseRegressionPolicy, type CompareAcross, type MetricRule, type RegressionPolicy } from './policy.ts';
 
-/** Which figure: the fields every list of the report shares. */
-export type FigureRef = Pick<RegressionFigure, 'id' | 'caseName' | 'node' | 'where' | 'metric'>;
+import type { ComparedFigure, FigureRef, NotComparedKind, RegressionReport } from '../results/regression-report.ts';
 
-/** What a judged figure (compared, or missing) states beside its verdict. */
-interface JudgedFigure extends FigureRef {
-  unit: string;
-  action: 'assert' | 'monitor';
-  /** monitor on the lab pod whatever the profile says. */
-  effectiveAction: 'assert' | 'monitor';
-  message: string;
-  /** The conditions that matched, so the comparison says what it compared. */
-  comparedOn: string;
-  /** Differences compared anyway because regression.compare_across allows it. */
-  waived: string[];
-}
-
-export interface ComparedFigure extends JudgedFigure {
-  baseline: number;
-  current: number;
-  delta: number;
-  /** Null when the baseline is 0. */
-  deltaPercent: number | null;
-  /** True when a value is a bound (overflowed histogram) and the verdict holds for any true value. */
-  fromBound: boolean;
-  marginPercent: number;
-  verdict: 'pass' | 'regression';
-}
-
-/** A figure the baseline measured and this comparable run lacks: always a regression. */
-export interface MissingFigure extends JudgedFigure {
-  /** The baseline's value, or its lower bound when baselineIsBound. */
-  baseline: number;
-  baselineIsBound: boolean;
-  verdict: 'regression';
-  /** Why this run has no value, as its details or tests say; null when they do not. */
-  why: string | null;
-  /** Conditions this run did not record (it stopped before): not checked, not held against it. */
-  unrecorded: string[];
-}
-
-export type NotComparedKind = 'new' | 'not-comparable' | 'unavailable';
-
-export interface NotComparedFigure extends FigureRef {
-  kind: NotComparedKind;
-  reason: string;
-}
-
-export interface RegressionReport {
-  baseline: { runId: string; startedAt: string; pod: string } | null;
-  /** True on the lab pod: regressions are reported and never fail the run. */
-  monitorOnly: boolean;
-  compared: ComparedFigure[];
-  /** Regressions too: measured in the baseline, absent or null in this run. */
-  missing: MissingFigure[];
-  notCompared: NotComparedFigure[];
-  /** Cases skipped as a whole and details that could not be read. */
-  notes: string[];
-  /** Compared regressions plus missing figures. */
-  regressions: number;
-  /** An assert regression on a pod where regressions gate: the CLI's exit code 71. */
-  failing: boolean;
-  summary: string;
-}
+export type { ComparedFigure, FigureRef, MissingFigure, NotComparedFigure, NotComparedKind, RegressionReport } from '../results/regression-report.ts';
 
 export interface EvaluateRegressionInput {
   current: RunResult;
@@ -92,43 +33,37 @@ const hasFigure = (f: RegressionFigure) => f.value !== null || f.atLeast !== und
 
 type Judged = { verdict: 'pass' | 'regression'; fromBound: boolean; b: number; c: number } | { unavailable: string };
 
-// Exact values compare directly; a lower bound decides only when any true value gives the same verdict.
-function judge(f: RegressionFigure, b: RegressionFigure, rule: MetricRule, unit: string): Judged {
-  if (!hasFigure(f) && !hasFigure(b)) return { unavailable: `neither run has ${f.metric}: ${f.note ?? 'not measured'}` };
-  const bValue = b.value === null ? null : convert(b.value, b.unit, unit);
-  const bBound = b.atLeast === undefined ? undefined : convert(b.atLeast, b.unit, unit);
+// The verdict if the two values were exact.
+function verdictAt(f: RegressionFigure, rule: MetricRule, unit: string, c: number, b: number): 'pass' | 'regression' {
   if (REGRESSION_METRICS[f.metric].direction === 'higher-is-better') {
     // Scaled by 100 rather than divided, so that exactly 90 % of 10 Mpps is exactly the bound.
-    const below = (c: number, base: number) => c * 100 < base * (100 - rule.marginPercent);
-    if (f.value !== null && bValue !== null) return { verdict: below(f.value, bValue) ? 'regression' : 'pass', fromBound: false, b: bValue, c: f.value };
-    // A floor (generator-limited rate) decides only when every true value gives the same verdict.
-    const fBound = f.atLeast;
-    if (f.value === null && fBound !== undefined && bValue !== null && !below(fBound, bValue)) return { verdict: 'pass', fromBound: true, b: bValue, c: fBound };
-    if (f.value !== null && bValue === null && bBound !== undefined && below(f.value, bBound)) return { verdict: 'regression', fromBound: true, b: bBound, c: f.value };
-    if (f.value === null && fBound === undefined) return { unavailable: `this run has no ${f.metric}: ${f.note ?? 'not measured'}` };
-    if (bValue === null && bBound === undefined) return { unavailable: `the baseline has no ${f.metric}: ${b.note ?? 'not measured'}` };
-    const side = f.value === null ? `this run's ${f.metric}` : `the baseline's ${f.metric}`;
-    return { unavailable: `${side} is a lower bound (${(f.value === null ? f.note : b.note) ?? 'not exact'}), and it does not decide the comparison` };
+    return c * 100 < b * (100 - rule.marginPercent) ? 'regression' : 'pass';
   }
   const minDelta = rule.minDeltaUs === 0 ? 0 : convert(rule.minDeltaUs, 'us', unit);
-  const worse = (c: number, base: number) => c * 100 > base * (100 + rule.marginPercent) && c - base > minDelta;
-  if (f.value !== null && bValue !== null) return { verdict: worse(f.value, bValue) ? 'regression' : 'pass', fromBound: false, b: bValue, c: f.value };
-  if (f.value === null && f.atLeast !== undefined && bValue !== null && worse(f.atLeast, bValue)) {
-    return { verdict: 'regression', fromBound: true, b: bValue, c: f.atLeast };
-  }
-  if (f.value !== null && bValue === null && bBound !== undefined && !worse(f.value, bBound)) {
-    return { verdict: 'pass', fromBound: true, b: bBound, c: f.value };
-  }
-  const side = f.value === null ? `this run's ${f.metric}` : `the baseline's ${f.metric}`;
-  const note = f.value === null ? f.note : b.note;
-  return { unavailable: `${side} is not an exact value (${note ?? 'not measured'}), and its bound does not decide the comparison` };
+  return c * 100 > b * (100 + rule.marginPercent) && c - b > minDelta ? 'regression' : 'pass';
 }
 
-function describeCompared(f: RegressionFigure, j: { verdict: string; fromBound: boolean; b: number; c: number }, rule: MetricRule, unit: string, pct: number | null): string {
+// Exact values compare directly; when one is a lower bound (a generator-limited rate, an
+// overflowed max), the verdict at the bound stands only when every true value gives it.
+function judge(f: RegressionFigure, b: RegressionFigure, rule: MetricRule, delta: Delta): Judged {
+  const unit = f.unit;
+  const c = (f.value ?? f.atLeast) as number;
+  const base = convert((b.value ?? b.atLeast) as number, b.unit, unit);
+  const verdict = verdictAt(f, rule, unit, c, base);
+  if (delta.kind === 'exact') return { verdict, fromBound: false, b: base, c };
+  // at-least: the truth is at least as high as the bound says; as good for throughput, as bad for latency.
+  const truthAtLeastAsGood = (delta.kind === 'at-least') === (REGRESSION_METRICS[f.metric].direction === 'higher-is-better');
+  if (verdict === (truthAtLeastAsGood ? 'pass' : 'regression')) return { verdict, fromBound: true, b: base, c };
+  const side = f.value === null ? `this run's ${f.metric}` : `the baseline's ${f.metric}`;
+  return { unavailable: `${side} is only a lower bound (${(f.value === null ? f.note : b.note) ?? 'not exact'}), and it does not decide the comparison` };
+}
+
+function describeCompared(f: RegressionFigure, j: { verdict: string; b: number; c: number }, rule: MetricRule, delta: Delta): string {
+  const unit = f.unit;
   const higher = REGRESSION_METRICS[f.metric].direction === 'higher-is-better';
-  const change = pct === null ? 'baseline 0' : `${pct >= 0 ? '+' : ''}${pct.toFixed(1)} %`;
-  const bound = f.value === null ? '>= ' : '';
-  const baselineBound = f.value !== null && j.fromBound ? '>= ' : '';
+  const change = delta.percent === null ? `baseline 0, ${formatDelta(delta.kind, delta.value, (v) => formatValue(v, unit))}` : formatDelta(delta.kind, delta.percent, (v) => `${v.toFixed(1)} %`);
+  const bound = delta.kind === 'at-least' ? '>= ' : '';
+  const baselineBound = delta.kind === 'at-most' ? '>= ' : '';
   const allowed = higher ? `at least ${100 - rule.marginPercent} % of the baseline` : `at most +${rule.marginPercent} %${rule.minDeltaUs > 0 ? ` or +${rule.minDeltaUs} us` : ''}`;
   return `${f.node} ${f.where} ${f.metric}: ${bound}${formatValue(j.c, unit)} vs baseline ${baselineBound}${formatValue(j.b, unit)} (${change}; allowed ${allowed}): ${j.verdict}`;
 }
@@ -149,14 +84,15 @@ interface CaseContextForCompare {
   report: RegressionReport;
 }
 
-function keysFor(ctx: CaseContextForCompare, b: RegressionFigure, f: RegressionFigure, unrecordedInCurrent: 'blocks' | 'unknown') {
+function keyOptions(ctx: CaseContextForCompare, b: RegressionFigure, f: RegressionFigure) {
   const names = [...new Set([...relevantNodes(ctx.current, f), ...relevantNodes(ctx.baseline, b)])].sort();
-  return compareKeys(buildComparabilityKey(ctx.baseline, b, names), buildComparabilityKey(ctx.current, f, names), { compareAcross: ctx.policy.compareAcross, unrecordedInCurrent });
+  return { referenceKey: buildComparabilityKey(ctx.baseline, b, names), currentKey: buildComparabilityKey(ctx.current, f, names) };
 }
 
 // The baseline has the figure, this run not: a regression when nothing recorded in both runs differs.
 function judgeMissing(ctx: CaseContextForCompare, b: RegressionFigure, current: RegressionFigure, why: string | null): void {
-  const keys = keysFor(ctx, b, current, 'unknown');
+  const { referenceKey, currentKey } = keyOptions(ctx, b, current);
+  const keys = compareKeys(referenceKey, currentKey, { compareAcross: ctx.policy.compareAcross, unrecordedInCurrent: 'unknown' });
   if (keys.blocking.length > 0) {
     ctx.report.notCompared.push({ ...refOf(b), kind: 'not-comparable', reason: keys.blocking.join('; ') });
     return;
@@ -203,39 +139,34 @@ function compareFigure(ctx: CaseContextForCompare, f: RegressionFigure, b: Regre
     judgeMissing(ctx, b, f, f.note ?? null);
     return;
   }
-  const keys = keysFor(ctx, b, f, 'blocks');
-  if (keys.blocking.length > 0) {
-    ctx.report.notCompared.push({ ...base, kind: 'not-comparable', reason: keys.blocking.join('; ') });
+  const decided = decideComparability({ current: f, reference: b, ...keyOptions(ctx, b, f), options: { compareAcross: ctx.policy.compareAcross } });
+  if (!decided.comparable) {
+    ctx.report.notCompared.push({ ...base, kind: decided.kind, reason: decided.reason });
     return;
   }
-  let judged: Judged;
-  try {
-    judged = judge(f, b, ctx.policy.ruleFor(f.caseName, f.metric), f.unit);
-  } catch {
-    judged = { unavailable: `units differ and do not convert: baseline ${b.unit}, this run ${f.unit}` };
-  }
+  const rule = ctx.policy.ruleFor(f.caseName, f.metric);
+  const judged = judge(f, b, rule, decided.delta);
   if ('unavailable' in judged) {
     ctx.report.notCompared.push({ ...base, kind: 'unavailable', reason: judged.unavailable });
     return;
   }
-  const rule = ctx.policy.ruleFor(f.caseName, f.metric);
   const delta = judged.c - judged.b;
-  const deltaPercent = judged.b === 0 ? null : (delta / judged.b) * 100;
   ctx.report.compared.push({
     ...base,
     unit: f.unit,
     baseline: judged.b,
     current: judged.c,
     delta,
-    deltaPercent,
+    deltaPercent: judged.b === 0 ? null : (delta / judged.b) * 100,
     fromBound: judged.fromBound,
+    change: decided.delta,
     marginPercent: rule.marginPercent,
     action: rule.action,
     effectiveAction: ctx.monitorOnly ? 'monitor' : rule.action,
     verdict: judged.verdict,
-    message: describeCompared(f, judged, rule, f.unit, deltaPercent),
-    comparedOn: keys.matched,
-    waived: keys.waived,
+    message: describeCompared(f, judged, rule, decided.delta),
+    comparedOn: decided.matched,
+    waived: decided.waived,
   });
 }
 

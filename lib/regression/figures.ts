@@ -3,7 +3,8 @@
 // entry per case name, so a new case plugs in with one line; cases without an entry are
 // skipped with a note, never silently.
 import type { CaseResult, LatencySummary } from '../results/model.ts';
-import { readDeviceInterruptConditions, readForwardingConditions, readTimerConditions } from './conditions.ts';
+import type { FigureMetric } from '../results/regression-report.ts';
+import { readAccelerator, readDeviceInterruptConditions, readForwardingConditions, readTimerConditions } from './conditions.ts';
 import { isObject, percent, str } from './values.ts';
 
 /** How a metric gets worse: throughput falls, latency rises. */
@@ -14,7 +15,7 @@ export const REGRESSION_METRICS = {
   pdr: { direction: 'higher-is-better', what: 'PDR throughput' },
   p99: { direction: 'lower-is-better', what: 'latency p99' },
   max: { direction: 'lower-is-better', what: 'max latency' },
-} as const satisfies Record<string, { direction: Direction; what: string }>;
+} as const satisfies Record<FigureMetric, { direction: Direction; what: string }>;
 
 export type RegressionMetric = keyof typeof REGRESSION_METRICS;
 
@@ -128,7 +129,7 @@ export function extractTimerFigures(result: CaseResult): Extraction {
       continue;
     }
     const node = typeof value.node === 'string' ? value.node : key;
-    const context: FigureContext = { load: value.load, durationS: value.durationS, conditions: readTimerConditions(value.command) };
+    const context: FigureContext = { load: value.load, durationS: value.durationS, conditions: { ...readTimerConditions(value.command), ...readAccelerator(value) } };
     figures.push(...latencyFigures({ caseName: result.caseName, node, context }, value.overall));
   }
   const absent = (b: RegressionFigure): AbsentFigure => {

@@ -2,28 +2,11 @@
 // lists the preflight checks that failed on the nodes it measured. Reads only the result
 // model, so results.json, the console and the HTML report all show the same lines.
 import type { CaseResult, RunResult } from '../results/model.ts';
+import { readNodeRecord, type NodeRecord } from './findings.ts';
 
 /** Tiers whose failures a node's tuning can explain. */
 export const EXPLAINED_TIERS: readonly string[] = ['latency', 'forwarding'];
 const PREFLIGHT_TIER = 'preflight';
-
-/** A preflight node record as lib/cases/preflight.ts writes it into case details. */
-interface NodeRecord {
-  error?: string;
-  checks: Array<{ id: string; outcome: string; severity?: string; expected?: string; found?: string; fix?: string }>;
-}
-
-// results.json may come from another version: anything not shaped like a record is ignored.
-function readNodeRecord(value: unknown): NodeRecord | undefined {
-  if (value === null || typeof value !== 'object') return undefined;
-  const record = value as Record<string, unknown>;
-  if (typeof record.error === 'string') return { error: record.error, checks: [] };
-  if (!Array.isArray(record.checks)) return undefined;
-  const checks = record.checks.filter(
-    (c): c is NodeRecord['checks'][number] => c !== null && typeof c === 'object' && typeof c.id === 'string' && typeof c.outcome === 'string',
-  );
-  return { checks };
-}
 
 function collectPreflight(run: RunResult): Map<string, NodeRecord> {
   const byNode = new Map<string, NodeRecord>();

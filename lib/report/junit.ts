@@ -12,6 +12,7 @@ import type { CaseResult, RunResult, TestcaseResult } from '../results/model.ts'
 import type { Reporter } from './reporter.ts';
 import { buildRegressionTestcases } from '../regression/testcases.ts';
 import type { RegressionReport } from '../regression/evaluate.ts';
+import { collectCaseFindings } from './findings.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
 
 const TESTCASE_PROPERTY_SEPARATOR = ' :: ';
@@ -65,6 +66,35 @@ function addSuite(builder: Builder, run: RunResult, result: CaseResult): void {
     .property('run_id', run.runId);
   const testcases = result.testcases.length > 0 ? result.testcases : [wholeCase(result)];
   addTestcases(suite, testcases);
+  const out = buildSuiteOutput(result);
+  if (out) appendSystemOut(suite, out);
+}
+
+/**
+ * The suite's system-out names its advisory findings: their testcases pass (so that they do
+ * not fail the job) and a Jenkins user would otherwise have to open each one to find them.
+ * Kept within what Jenkins shows of a passing suite; each testcase's output has the detail.
+ */
+export function buildSuiteOutput(result: CaseResult): string | undefined {
+  const findings = collectCaseFindings(result);
+  if (findings.length === 0) return undefined;
+  const byNode = new Map<string, string[]>();
+  for (const f of findings) byNode.set(f.node ?? '', [...(byNode.get(f.node ?? '') ?? []), f.check]);
+  const text = [
+    `${findings.length} advisory finding${findings.length === 1 ? '' : 's'} in ${result.caseName}: checks that failed under severity advisory. Their testcases pass (severity=advisory, outcome=fail) so that they do not fail the job; each one's output says what was expected, what was found and the fix.`,
+    ...[...byNode].map(([node, checks]) => (node ? `${node}: ${checks.join(', ')}` : checks.join(', '))),
+  ].join('\n');
+  return buildPassingOutput('', text);
+}
+
+// junit-report-builder gives a suite no system-out; the XSD allows one anywhere in a testsuite.
+function appendSystemOut(suite: SuiteBuilder, text: string): void {
+  const build = suite.build.bind(suite);
+  suite.build = (parent: Parameters<typeof build>[0]) => {
+    const element = build(parent) as unknown as XmlNode;
+    element.ele('system-out').cdata(text);
+    return element as unknown as ReturnType<typeof build>;
+  };
 }
 
 function addTestcases(suite: SuiteBuilder, testcases: TestcaseResult[]): void {
@@ -128,6 +158,8 @@ interface XmlNode {
   name?: string;
   children?: XmlNode[];
   att(name: string, value: string): XmlNode;
+  ele(name: string): XmlNode;
+  cdata(text: string): XmlNode;
 }
 
 // junit-report-builder writes a bare <skipped/>; Jenkins shows the message attribute,

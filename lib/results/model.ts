@@ -1,10 +1,15 @@
-import type { RegressionReport } from '../regression/evaluate.ts';
-import type { ForwardingComparison } from '../report/comparison.ts';
+import type { ForwardingComparison } from './comparison.ts';
+import type { RegressionReport } from './regression-report.ts';
 
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
 
-export const RESULTS_SCHEMA_VERSION = '1.1.0';
+// Schema history (a minor version only adds fields; a reader of 1.x reads every 1.x file):
+// 1.1.0 `pushes`. 1.2.0 bounds stay bounds in every comparison: `comparison` cells gain
+// `ndrVsBaseline`, `p99VsBaseline`, `maxVsBaseline` (lib/results/comparison.ts Delta),
+// `maxAtLeastNs` and `conditions`, and their signed `*Delta*` fields are set only when both
+// figures are exact; `regression.compared[]` gains `change`.
+export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';

@@ -73,6 +73,28 @@ describe('lab: run -t preflight', function () {
     }
   });
 
+  // Issue 11: the console must not let a failed advisory check read as a pass.
+  it('prints each failed advisory check as ADVIS with its fix, never PASS, counts them apart, and folds skips by reason', () => {
+    const properties = readTestcaseProperties(xml);
+    const advisory = cases.filter((c) => c.status === 'PASSED' && properties.get(c.name)?.severity === 'advisory' && properties.get(c.name)?.outcome === 'fail').map((c) => c.name);
+    expect(advisory.length).to.be.greaterThan(5);
+    const lines = output.split('\n');
+    for (const name of advisory) {
+      expect(lines.filter((l) => l.startsWith(`  ADVIS ${name} — expected `) && l.includes('; found ') && l.includes('; fix: ')), name).to.have.length(1);
+      expect(lines.filter((l) => l.startsWith('  PASS ') && l.includes(String(properties.get(name)?.check))), name).to.deep.equal([]);
+    }
+    const passed = cases.filter((c) => c.status === 'PASSED').length - advisory.length;
+    const skipped = cases.filter((c) => c.status === 'SKIPPED').length;
+    expect(lines).to.include(`${passed} passed, ${advisory.length} advisory, 0 failed, 0 errors, ${skipped} skipped`);
+    // One line per reason: fewer SKIP lines than skipped checks, and every skipped check named.
+    const skipLines = lines.filter((l) => l.startsWith('  SKIP '));
+    expect(skipLines.length).to.be.lessThan(skipped);
+    for (const c of cases.filter((x) => x.status === 'SKIPPED')) {
+      const [node, check] = [c.name.slice(0, c.name.indexOf(': ')), String(properties.get(c.name)?.check)];
+      expect(skipLines.some((l) => l.includes(c.name) || (l.includes(`${node}: `) && l.includes(check))), c.name).to.equal(true);
+    }
+  });
+
   it('skips what it cannot decide or what does not apply, always with the reason', () => {
     const skipped = cases.filter((c) => c.status === 'SKIPPED');
     expect(skipped.length).to.be.greaterThan(5);

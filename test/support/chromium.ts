@@ -15,6 +15,17 @@ export function findChromium(): string | undefined {
   return CANDIDATES.find((p) => existsSync(p));
 }
 
+/**
+ * For a suite's `before`: skips the suite when Chromium is absent, or fails it under CI, where
+ * `npm test` installs the package and its absence is a broken machine, not a reason to skip.
+ */
+export function requireChromium(suite: { skip(): void }): void {
+  if (findChromium()) return;
+  if (process.env.CI) throw new Error('chromium is not installed: CI must install the Debian package chromium (scripts/run-tests.ts TEST_PACKAGES)');
+  console.log('    skipped: /usr/bin/chromium is absent (apt-get install -y chromium); with CI=true this fails instead');
+  suite.skip();
+}
+
 /** The flags of the project's brief: no sandbox (root), no GPU, no traffic of its own. */
 export const CHROMIUM_FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 

@@ -15,6 +15,9 @@
 // - CaseResult.possiblyTrimStdio/halfMaxSize: unless keepLongStdio, output longer than twice
 //   500 characters (50000 for a failing case) keeps its first and last 500 with a
 //   "...[truncated N chars]..." marker between.
+// - SuiteResult(File, Element, ...): the suite's own <system-out> is read with the same rule
+//   over all its cases (500 unless one of them failed); CaseResult.getStdout falls back to it
+//   for a case without output of its own.
 // - Timestamps: the suite's `timestamp` attribute; SuiteResult.parseTime (added in
 //   jenkinsci/junit-plugin pull request 596) turns it into the start time. Its body could not be
 //   read here; /work/shared/notes/formats.md records that a timestamp without a zone is read as
@@ -48,6 +51,8 @@ export interface JenkinsSuite {
   duration: number;
   properties: Record<string, string>;
   cases: JenkinsCase[];
+  /** The suite's own <system-out>, trimmed as the plugin does. */
+  stdout?: string;
 }
 
 type XmlElement = Record<string, unknown>;
@@ -87,6 +92,8 @@ function readSuite(suite: XmlElement, keepLongStdio: boolean): JenkinsSuite {
     for (const p of arrayOf((block as XmlElement).property)) properties[attr(p as XmlElement, 'name') ?? ''] = attr(p as XmlElement, 'value') ?? '';
   }
   const result: JenkinsSuite = { name, duration: time === undefined ? cases.reduce((s, c) => s + c.duration, 0) : timeToFloat(time), properties, cases };
+  const stdout = firstOf(suite['system-out']);
+  if (stdout !== undefined) result.stdout = trimStdio(textOf(stdout), cases.some((c) => c.failedBy !== undefined) ? 50_000 : 500, keepLongStdio);
   if (timestamp !== undefined) {
     result.timestamp = timestamp;
     const ms = parseTimestampAsJenkins(timestamp);

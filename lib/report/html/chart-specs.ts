@@ -2,7 +2,7 @@
 // gives the same option, and the tests read the option without rendering it. Latency is on
 // x in microseconds; counts are on a log axis so that the rare long wakeups, the ones that
 // decide a real-time verdict, stay visible beside the millions of short ones.
-import type { EChartsOption } from 'echarts';
+import type { BarSeriesOption, EChartsOption } from 'echarts';
 import type { HistogramChart } from './view-model.ts';
 import type { TrendChart } from './trends.ts';
 import type { BarChartView } from './comparison-view.ts';
@@ -93,7 +93,7 @@ export function buildHistogramSpec(chart: HistogramChart, size = { width: 640, h
   return { id: chart.id, width: size.width, height: size.height + legendHeight - 20 + (chart.markers.length > 0 ? 14 : 0), option };
 }
 
-// One line per figure across runs; a bound (overflowed max) is drawn as a triangle.
+// One line per figure across runs; a bound (overflowed max, generator-limited rate) is drawn as a triangle.
 export function buildTrendSpec(chart: TrendChart, size = { width: 900, height: 320 }): ChartSpec {
   const names = chart.series.map((s) => s.name);
   const legendHeight = legendRows(names, size.width) * 20;
@@ -120,18 +120,40 @@ export function buildTrendSpec(chart: TrendChart, size = { width: 900, height: 3
   return { id: chart.id, width: size.width, height: size.height + legendHeight - 20, option };
 }
 
+const LEGEND_SLOT = 'legend-slot';
+/** The legend entry of a bar that is only a lower bound. */
+export const BOUND_LEGEND = '≥ only a lower bound';
+// Hatched, with a dashed outline and a ≥ above it: a floor must not read as a measured height.
+const BOUND_STYLE: NonNullable<BarSeriesOption['itemStyle']> = {
+  decal: { symbol: 'rect', symbolSize: 1, dashArrayX: [1, 0], dashArrayY: [2, 3], rotation: 0, color: 'rgba(255,255,255,0.75)' },
+  borderColor: '#1f2328',
+  borderWidth: 1,
+  borderType: 'dashed',
+};
+
 // Grouped bars: one group per frame size, one bar per forwarding case; a missing figure is no bar.
 export function buildBarSpec(chart: BarChartView, size = { width: 640, height: 320 }): ChartSpec {
+  const anyBound = chart.series.some((s) => s.bounds.some(Boolean));
+  const names = [...chart.series.map((s) => s.name), ...(anyBound ? [BOUND_LEGEND] : [])];
   const option: EChartsOption = {
     animation: false,
     color: PALETTE,
     textStyle: TEXT,
     title: { text: chart.title, left: 'center', top: 4, textStyle: { fontSize: 14, fontWeight: 'bold' } },
-    legend: { show: true, top: 28, data: chart.series.map((s) => s.name) },
-    grid: { left: 64, right: 24, top: 64, bottom: 52 },
+    legend: { show: true, top: 28, data: names },
+    grid: { left: 64, right: 24, top: 44 + legendRows(names, size.width) * 20, bottom: 52 },
     xAxis: { type: 'category', name: 'frame size', nameLocation: 'middle', nameGap: 30, data: chart.categories },
     yAxis: { type: 'value', name: chart.axisName, nameLocation: 'middle', nameGap: 46 },
-    series: chart.series.map((s) => ({ type: 'bar', name: s.name, data: s.values.map((v) => (v === null ? '-' : v)) })),
+    series: [
+      ...chart.series.map((s, i) => ({
+        type: 'bar' as const,
+        name: s.name,
+        ...(i === 0 && anyBound ? { stack: LEGEND_SLOT } : {}),
+        data: s.values.map((v, i) => (v === null ? '-' : s.bounds[i] ? { value: v, itemStyle: BOUND_STYLE, label: { show: true, position: 'top' as const, formatter: '≥', fontSize: 14 } } : v)),
+      })),
+      // No data: it only puts the bound's style in the legend, stacked so that it takes no bar slot.
+      ...(anyBound ? [{ type: 'bar' as const, name: BOUND_LEGEND, stack: LEGEND_SLOT, data: [], itemStyle: { color: '#8c959f', ...BOUND_STYLE } }] : []),
+    ],
   };
   return { id: chart.id, width: size.width, height: size.height, option };
 }

@@ -2,8 +2,8 @@
 // systems, status changes, key figures with their change, and overlaid histograms.
 import { buildHistogramSpec, type ChartSpec } from './chart-specs.ts';
 import type { CompareView } from './compare-view.ts';
-import { formatNumber, formatPercentChange } from './format.ts';
-import { renderBadge, renderChart, renderDocument, renderTable } from './page-parts.ts';
+import { formatNumber } from './format.ts';
+import { renderBadge, renderChart, renderDeltaCell, renderDocument, renderTable } from './page-parts.ts';
 import type { RenderedCharts } from './render-charts.ts';
 import { renderCounts, summaryPairs } from './run-page.ts';
 import { html, type SafeHtml } from './safe-html.ts';
@@ -34,13 +34,16 @@ ${view.caveats.length > 0 ? html`<h4>Not alike</h4><ul>${view.caveats.map((c) =>
 function renderFigures(view: CompareView): SafeHtml {
   if (view.figures.length === 0) return html`<p class="muted">no key figures in either run</p>`;
   const value = (v: number | null, bound: boolean) => ({ numText: `${bound ? '≥ ' : ''}${formatNumber(v)}` });
-  return renderTable(
+  // Why two figures that both exist are not set against each other; a missing one speaks for itself.
+  const reasons = view.figures.flatMap((f) => (f.change.kind === 'not-comparable' && f.run !== null && f.other !== null ? [`${f.label}: ${f.change.reason}`] : []));
+  return html`${renderTable(
     ['figure', 'unit', 'this run', 'reference', 'change', ''],
     view.figures.map((f) => [
-      f.label, f.unit, value(f.run, f.runBound), value(f.other, f.otherBound), { numText: formatPercentChange(f.deltaPercent) },
+      f.label, f.unit, value(f.run, f.runBound), value(f.other, f.otherBound), f.run === null || f.other === null ? { numText: '—' } : renderDeltaCell(f.change, ' %'),
       f.better === null ? '' : f.better ? html`<span class="better">better</span>` : html`<span class="worse">worse</span>`,
     ]),
-  );
+  )}${reasons.length > 0 ? html`<h4>Not comparable</h4><ul class="not-comparable">${reasons.map((r) => html`<li>${r}</li>`)}</ul>` : ''}
+<p class="muted">≥ before a figure: only a lower bound. ≤ or ≥ before a change: one figure is a lower bound, so only that side of the change is known.</p>`;
 }
 
 // The whole comparison page.

@@ -1,8 +1,13 @@
 // `report RUN --vs OTHER`: this run beside a reference run. Unlike the regression gate it
 // judges nothing: it lines up summaries, system differences, statuses, key figures and
-// histograms, and says where the two runs are not alike. Pure: two runs in, a view out.
-import type { RunResult, Status } from '../../results/model.ts';
+// histograms, and says where the two runs are not alike. Whether two figures may be set
+// against each other is the gate's own rule (decideComparability) on the figures' conditions;
+// kernel, QEMU, pod and profile differences are stated as caveats. Pure: two runs in, a view out.
+import { buildConditionKey, decideComparability } from '../../regression/comparability.ts';
 import { FIGURE_EXTRACTORS, POD_WIDE, REGRESSION_METRICS, type RegressionFigure } from '../../regression/figures.ts';
+import type { Delta, NoDelta } from '../../results/comparison.ts';
+import type { RunResult } from '../../results/model.ts';
+import { displayStatusOf, type DisplayStatus } from '../findings.ts';
 import { buildAnchorId } from './escape.ts';
 import { buildRunSummary, collectCaseHistograms, finishHistogram, type HistogramChart, type RawHistogramChart, type RawHistograms, type RunSummaryView } from './view-model.ts';
 
@@ -13,8 +18,13 @@ export interface ComparedFigureRow {
   runBound: boolean;
   other: number | null;
   otherBound: boolean;
-  deltaPercent: number | null;
-  /** True when this run is better, false when worse, null when equal or not comparable. */
+  /**
+   * This run against the reference, in percent, as the shared comparability rule allows it:
+   * signed when both are exact, one-sided against a bound, or not comparable with the reason
+   * (both bounds, a figure missing, or measured with another forwarder, generator, accelerator).
+   */
+  change: Delta | NoDelta;
+  /** True when this run is better, false when worse, null when equal or not known. */
   better: boolean | null;
 }
 
@@ -24,8 +34,9 @@ export interface CompareView {
   /** Why the two runs may not be alike: pod, profile, duration, kernels, QEMU. */
   caveats: string[];
   systemRows: { node: string; field: string; run: string; other: string }[];
-  caseRows: { caseName: string; run: Status | null; other: Status | null }[];
-  testcaseChanges: { caseName: string; title: string; run: Status | null; other: Status | null }[];
+  caseRows: { caseName: string; run: DisplayStatus | null; other: DisplayStatus | null }[];
+  /** Testcases that ended otherwise; a check that turned into an advisory finding is a change. */
+  testcaseChanges: { caseName: string; title: string; run: DisplayStatus | null; other: DisplayStatus | null }[];
   figures: ComparedFigureRow[];
   histograms: HistogramChart[];
 }
@@ -53,6 +64,25 @@ function scaled(f: RegressionFigure | undefined): { value: number | null; bound:
   return { value: raw, bound: f.value === null, unit: f.unit };
 }
 
+const LABELS = { reference: 'the reference run', current: 'this run', either: 'either run' };
+
+// Kernels, QEMU, pod and profile are the caveats above the table; the figure's own conditions decide.
+function changeOf(f: RegressionFigure | undefined, ref: RegressionFigure | undefined): Delta | NoDelta {
+  if (!f || !ref) return { kind: 'not-comparable', reason: `${f ? LABELS.reference : LABELS.current} has no such figure` };
+  const decided = decideComparability({ current: f, reference: ref, currentKey: buildConditionKey(f), referenceKey: buildConditionKey(ref), options: { labels: LABELS } });
+  if (!decided.comparable) return { kind: 'not-comparable', reason: decided.reason };
+  return decided.delta.percent === null ? { kind: 'not-comparable', reason: 'the reference is 0' } : { ...decided.delta, value: decided.delta.percent };
+}
+
+// Better or worse only when the sign of the difference is known: exact, or a bound that excludes 0.
+function betterOf(change: Delta | NoDelta, higherIsBetter: boolean): boolean | null {
+  if (change.kind === 'not-comparable' || change.value === 0) return null;
+  const higher = change.value > 0;
+  if (change.kind === 'at-least' && !higher) return null;
+  if (change.kind === 'at-most' && higher) return null;
+  return higherIsBetter === higher;
+}
+
 // Key figures of both runs joined on the regression gate's stable figure ids.
 export function compareFigures(run: RunResult, other: RunResult): ComparedFigureRow[] {
   const a = figureMap(run);
@@ -62,12 +92,9 @@ export function compareFigures(run: RunResult, other: RunResult): ComparedFigure
     const f = (a.get(id) ?? b.get(id)) as RegressionFigure;
     const x = scaled(a.get(id));
     const y = scaled(b.get(id));
-    const exact = x.value !== null && y.value !== null && !x.bound && !y.bound;
-    const deltaPercent = exact && y.value !== 0 ? (((x.value as number) - (y.value as number)) / (y.value as number)) * 100 : null;
-    const higherIsBetter = REGRESSION_METRICS[f.metric].direction === 'higher-is-better';
-    const better = !exact || x.value === y.value ? null : higherIsBetter === (x.value as number) > (y.value as number);
+    const change = changeOf(a.get(id), b.get(id));
     const where = f.node === POD_WIDE || f.where.startsWith(`${f.node} `) ? f.where : `${f.node} ${f.where}`;
-    return { label: `${f.caseName}: ${where} ${f.metric}`, unit: x.unit || y.unit, run: x.value, runBound: x.bound, other: y.value, otherBound: y.bound, deltaPercent, better };
+    return { label: `${f.caseName}: ${where} ${f.metric}`, unit: x.unit || y.unit, run: x.value, runBound: x.bound, other: y.value, otherBound: y.bound, change, better: betterOf(change, REGRESSION_METRICS[f.metric].direction === 'higher-is-better') };
   });
 }
 
@@ -135,9 +162,10 @@ export function buildCompareView(input: CompareViewInput): CompareView {
     const a = run.cases.find((c) => c.caseName === caseName)?.testcases ?? [];
     const b = other.cases.find((c) => c.caseName === caseName)?.testcases ?? [];
     for (const title of [...new Set([...a, ...b].map((t) => t.title))]) {
-      const x = a.find((t) => t.title === title)?.status ?? null;
-      const y = b.find((t) => t.title === title)?.status ?? null;
-      if (x !== y) testcaseChanges.push({ caseName, title, run: x, other: y });
+      const x = a.find((t) => t.title === title);
+      const y = b.find((t) => t.title === title);
+      const [sx, sy] = [x ? displayStatusOf(x) : null, y ? displayStatusOf(y) : null];
+      if (sx !== sy) testcaseChanges.push({ caseName, title, run: sx, other: sy });
     }
   }
   return {

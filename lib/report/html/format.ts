@@ -23,12 +23,6 @@ export function formatDuration(ms: number | null | undefined): string {
   return `${m} min ${Math.round(s - m * 60)} s`;
 }
 
-// A signed percentage change, or a dash when the base is 0.
-export function formatPercentChange(value: number | null): string {
-  if (value === null || !Number.isFinite(value)) return '—';
-  return `${value >= 0 ? '+' : ''}${value.toFixed(1)} %`;
-}
-
 // Trend axes need short labels: the run's UTC start, minute precision.
 export function formatShortTime(iso: string): string {
   const d = new Date(iso);

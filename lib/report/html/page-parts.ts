@@ -1,5 +1,6 @@
 // Pieces both pages share: the document shell with its inline stylesheet, status badges,
 // tables, latency rows and charts. Everything is built with the escaping `html` tag.
+import { formatDelta, type Delta, type NoDelta } from '../../results/comparison.ts';
 import type { Status } from '../../results/model.ts';
 import type { GenericBlock } from './generic-view.ts';
 import type { LatencyRow } from './latency-rows.ts';
@@ -8,7 +9,7 @@ import { html, trustSvg, type SafeHtml } from './safe-html.ts';
 import type { RenderedCharts } from './render-charts.ts';
 
 const CSS = `
-:root { --pass: #1a7f37; --fail: #cf222e; --error: #9a3d00; --skip: #6e7781; --line: #d0d7de; --soft: #f6f8fa; }
+:root { --pass: #1a7f37; --advisory: #8a5a00; --fail: #cf222e; --error: #9a3d00; --skip: #6e7781; --line: #d0d7de; --soft: #f6f8fa; }
 * { box-sizing: border-box; }
 body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328; background: #fff; }
 header { padding: 16px 24px; color: #fff; }
@@ -26,8 +27,9 @@ th, td { border: 1px solid var(--line); padding: 3px 8px; text-align: left; vert
 th { background: var(--soft); font-weight: 600; }
 td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tr.row-fail td, tr.row-error td { background: #fff5f5; }
+tr.row-advisory td { background: #fff8e1; }
 .badge { display: inline-block; padding: 0 8px; border-radius: 10px; font-size: 12px; font-weight: 700; color: #fff; text-transform: uppercase; }
-.badge.pass { background: var(--pass); } .badge.fail { background: var(--fail); } .badge.error { background: var(--error); } .badge.skip { background: var(--skip); }
+.badge.pass { background: var(--pass); } .badge.advisory { background: var(--advisory); } .badge.fail { background: var(--fail); } .badge.error { background: var(--error); } .badge.skip { background: var(--skip); }
 header .badge { background: rgba(255,255,255,.25); font-size: 14px; }
 article.case { border: 1px solid var(--line); border-radius: 6px; padding: 4px 16px 12px; margin: 16px 0; }
 .charts { display: flex; flex-wrap: wrap; gap: 12px; }
@@ -40,6 +42,7 @@ code, pre, .mono { font-family: ui-monospace, "SFMono-Regular", Menlo, monospace
 pre { background: var(--soft); padding: 8px; overflow-x: auto; }
 td.cmdline { max-width: 520px; word-break: break-all; }
 .better { color: var(--pass); } .worse { color: var(--fail); }
+td.delta-at-most, td.delta-at-least { font-style: italic; } td.delta-not-comparable { color: #57606a; }
 `;
 
 // One self-contained document: inline CSS and SVG, no scripts, no external references.
@@ -65,18 +68,32 @@ ${a.body}
   return page.__html;
 }
 
+/** The badge classes; `advisory` is a failed advisory check, which is never shown as a pass. */
+export const BADGE_CLASSES = ['pass', 'advisory', 'fail', 'error', 'skip'] as const;
+
 // A status badge; `label` replaces the status word where another reads better (e.g. "regression").
 export function renderBadge(status: string, label: string = status): SafeHtml {
-  return html`<span class="badge ${['pass', 'fail', 'error', 'skip'].includes(status) ? status : 'skip'}">${label}</span>`;
+  return html`<span class="badge ${(BADGE_CLASSES as readonly string[]).includes(status) ? status : 'skip'}">${label}</span>`;
 }
 
 /** A cell: plain values are escaped; numbers and `{ numText }` are right-aligned. */
-export type Cell = string | number | null | SafeHtml | { numText: string };
+export type Cell = string | number | null | SafeHtml | { numText: string; className?: string };
 
 function renderCell(c: Cell): SafeHtml {
   if (typeof c === 'number' || c === null) return html`<td class="num">${formatNumber(c)}</td>`;
-  if (typeof c === 'object' && 'numText' in c) return html`<td class="num">${c.numText}</td>`;
+  if (typeof c === 'object' && 'numText' in c) return html`<td class="${['num', c.className ?? ''].join(' ').trim()}">${c.numText}</td>`;
   return html`<td>${c}</td>`;
+}
+
+/**
+ * A difference against a reference, `value` already in the column's unit. Its class names its
+ * kind (delta-exact, delta-at-most, delta-at-least, delta-not-comparable), so that a reader,
+ * and a test, tells a one-sided bound from a difference; a bound always reads ≤ or ≥.
+ */
+export function renderDeltaCell(d: Delta | NoDelta | null, unit: string): Cell {
+  if (d === null) return { numText: '' };
+  const text = d.kind === 'not-comparable' ? 'not comparable' : formatDelta(d.kind, d.value, (v) => `${formatNumber(v, 1)}${unit}`);
+  return { numText: text, className: `delta delta-${d.kind}` };
 }
 
 // Every table of the report goes through here, so every cell is escaped or SafeHtml.

@@ -1,12 +1,13 @@
 // The page of one run: verdict summary, regression, comparison, every case with its figures
 // and plots, trends, nodes, notes. Takes the view model and the rendered charts; no I/O.
-import type { RegressionReport } from '../../regression/evaluate.ts';
+import type { Delta, NoDelta } from '../../results/comparison.ts';
+import type { RegressionReport } from '../../results/regression-report.ts';
 import { POD_WIDE } from '../../regression/figures.ts';
 import { buildBarSpec, buildHistogramSpec, buildTrendSpec, type ChartSpec } from './chart-specs.ts';
-import type { ComparisonSection } from './comparison-view.ts';
-import { formatDuration, formatMpps, formatNumber, formatPercentChange } from './format.ts';
+import type { ComparisonRow, ComparisonSection, DeltaView } from './comparison-view.ts';
+import { formatDuration, formatMpps, formatNumber } from './format.ts';
 import type { ForwardingTable } from './forwarding-view.ts';
-import { renderBadge, renderChart, renderDocument, renderGenericBlocks, renderLatencyTable, renderRawOutputs, renderTable } from './page-parts.ts';
+import { renderBadge, renderChart, renderDeltaCell, renderDocument, renderGenericBlocks, renderLatencyTable, renderRawOutputs, renderTable } from './page-parts.ts';
 import type { RenderedCharts } from './render-charts.ts';
 import { html, type SafeHtml } from './safe-html.ts';
 import type { TrendView } from './trends.ts';
@@ -41,9 +42,19 @@ export function collectRunChartSpecs(view: RunView): ChartSpec[] {
   return [...comparison, ...view.cases.flatMap((c) => c.histograms.map((h) => buildHistogramSpec(h))), ...view.trends.charts.map((t) => buildTrendSpec(t))];
 }
 
-// Cases and testcases by status: the numbers a CI reader checks first.
+// Cases and testcases by status: the numbers a CI reader checks first. Failed advisory checks
+// are counted apart from the passes they are in JUnit; a case has no such count.
 export function renderCounts(rows: [string, Counts][]): SafeHtml {
-  return renderTable(['', 'pass', 'fail', 'error', 'skip'], rows.map(([label, c]) => [label, c.pass, c.fail, c.error, c.skip]));
+  return renderTable(['', 'pass', 'advisory', 'fail', 'error', 'skip'], rows.map(([label, c]) => [label, c.pass, c.advisory === undefined ? '' : c.advisory, c.fail, c.error, c.skip]));
+}
+
+// Each failed advisory check with what was expected, what was found and the fix: a release
+// reader must not take "host: PREEMPT_RT kernel" for a pass.
+function renderFindings(findings: RunView['findings']): SafeHtml {
+  if (findings.length === 0) return html``;
+  return html`<h4 id="advisory">Advisory findings (${findings.length})</h4>
+<p class="muted">Checks the threshold profile makes advisory that failed: they do not fail the run (JUnit counts them as passes, with severity=advisory), but each is a finding, not a pass.</p>
+${renderTable(['', 'node', 'check', 'expected', 'found', 'fix'], findings.map((f) => [renderBadge('advisory'), f.node ?? '', f.check, f.expected ?? '(not recorded)', f.found ?? '(not recorded)', f.fix ?? '(not recorded)']), () => 'row-advisory')}`;
 }
 
 // The verdict fields, shared with the comparison page so both pages name them alike.
@@ -70,6 +81,7 @@ function renderSummary(view: RunView): SafeHtml {
   return html`<section id="summary"><h2>Verdict</h2>
 ${renderTable(['field', 'value'], summaryPairs(s))}
 ${renderCounts([['cases', s.caseCounts], ['testcases', s.testcaseCounts]])}
+${renderFindings(view.findings)}
 ${view.notes.length > 0 ? html`<h4>Run notes</h4><ul>${view.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}</section>`;
 }
 
@@ -78,15 +90,23 @@ function figureName(f: { node: string; where: string; metric: string }): string 
   return `${f.node === POD_WIDE || f.where.startsWith(`${f.node} `) ? f.where : `${f.node} ${f.where}`} ${f.metric}`;
 }
 
+// The change in percent as the gate stated it; a report from before 1.2.0 has only fromBound.
+function changeOf(c: RegressionReport['compared'][number]): Delta | NoDelta {
+  if (c.change) return c.change.percent === null ? { kind: 'not-comparable', reason: 'the baseline is 0' } : { ...c.change, value: c.change.percent };
+  if (c.fromBound) return { kind: 'not-comparable', reason: 'one figure is a lower bound (written before bounded differences were recorded)' };
+  return c.deltaPercent === null ? { kind: 'not-comparable', reason: 'the baseline is 0' } : { kind: 'exact', value: c.deltaPercent, percent: c.deltaPercent };
+}
+
 // The gate's verdict against its baseline; regressions in view, the rest folded.
 function renderRegression(r: RegressionReport): SafeHtml {
   const [verdict, word] = r.failing ? ['fail', 'regression'] : r.regressions > 0 ? ['error', 'monitored'] : ['pass', 'no regression'];
   // Regressions in view, the figures within their margin folded; ns figures in µs like the rest of the page.
   const k = (unit: string) => (unit === 'ns' ? 1e-3 : 1);
+  const bound = (v: number, isBound: boolean) => ({ numText: `${isBound ? '≥ ' : ''}${formatNumber(v)}` });
   const table = (rows: RegressionReport['compared']) => renderTable(
     ['case', 'figure', 'unit', 'baseline', 'this run', 'change', 'allowed', 'action', 'verdict'],
     rows.map((c) => [
-      c.caseName, figureName(c), c.unit === 'ns' ? 'µs' : c.unit, c.baseline * k(c.unit), c.current * k(c.unit), { numText: formatPercentChange(c.deltaPercent) },
+      c.caseName, figureName(c), c.unit === 'ns' ? 'µs' : c.unit, bound(c.baseline * k(c.unit), c.change?.kind === 'at-most'), bound(c.current * k(c.unit), c.change?.kind === 'at-least'), renderDeltaCell(changeOf(c), ' %'),
       `${c.marginPercent} %`, c.effectiveAction === c.action ? c.action : `${c.action}, monitored here`, c.verdict === 'regression' ? renderBadge('fail', 'regression') : renderBadge('pass', 'ok'),
     ]),
     (i) => (rows[i]?.verdict === 'regression' ? 'row-fail' : ''),
@@ -133,20 +153,26 @@ function renderForwardingTable(t: ForwardingTable): SafeHtml {
   return html`<h4>Forwarding: ${t.source}</h4>${renderTable(headers, rows)}${t.latencyWhere ? html`<p class="muted">latency: ${t.latencyWhere}</p>` : ''}`;
 }
 
-// Differences are against bare metal, the baseline the virtualised paths are judged against.
+// Differences are against bare metal, the baseline the virtualised paths are judged against;
+// one that cannot be stated says so in its cell and why below the table.
 export function renderComparison(section: ComparisonSection, charts: RenderedCharts): SafeHtml {
   if (section.kind === 'generic') return renderGenericBlocks(section.blocks);
-  const signed = (v: number | null, unit: string) => (v === null ? '—' : `${v > 0 ? '+' : ''}${formatNumber(v)}${unit}`);
+  const bounded = (v: number | null, bound: boolean) => ({ numText: `${bound && v !== null ? '≥ ' : ''}${formatNumber(v)}` });
+  // Blank on the bare-metal row, a dash where a figure is missing on either side.
+  const delta = (r: ComparisonRow, d: DeltaView | null, unit: string) => (r.isBaseline ? { numText: '' } : d === null ? { numText: '—' } : renderDeltaCell(d, unit));
   const table = renderTable(
-    ['frame size', 'case', 'NDR Mpps', 'NDR vs bare metal', 'p99 µs', 'p99 vs bare metal', 'max µs', 'max vs bare metal', 'latency taken at'],
+    ['frame size', 'case', 'NDR Mpps', 'NDR vs bare metal', 'p99 µs', 'p99 vs bare metal', 'max µs', 'max vs bare metal', 'forwarder', 'latency taken at'],
     section.rows.map((r) => [
-      `${r.frameSize} B`, r.caseName, { numText: `${r.ndrIsLowerBound ? '≥ ' : ''}${formatNumber(r.ndrMpps)}` },
-      { numText: r.isBaseline ? '(baseline)' : formatPercentChange(r.ndrDeltaPercent) },
-      r.p99Us, { numText: r.isBaseline ? '' : signed(r.p99DeltaUs, ' µs') }, r.maxUs, { numText: r.isBaseline ? '' : signed(r.maxDeltaUs, ' µs') }, r.latencyWhere ?? '',
+      `${r.frameSize} B`, r.caseName, bounded(r.ndrMpps, r.ndrIsLowerBound),
+      r.isBaseline ? { numText: '(baseline)' } : delta(r, r.ndrVs, ' %'),
+      r.p99Us, delta(r, r.p99Vs, ' µs'), bounded(r.maxUs, r.maxIsLowerBound), delta(r, r.maxVs, ' µs'),
+      [r.forwarder, r.accelerator && r.accelerator !== 'none recorded' ? `under ${r.accelerator}` : null].filter(Boolean).join(' ') || '—', r.latencyWhere ?? '',
     ]),
   );
-  return html`<div class="charts">${section.charts.map((c) => renderChart(c.id, charts, []))}</div>${table}
-${section.notes.length > 0 ? html`<ul>${section.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}<p class="muted">≥: only a lower bound (generator, calibrated ceiling or iteration cap); differences are against ${section.baseline}.</p>`;
+  const reasons = section.rows.flatMap((r) => ([['NDR', r.ndrVs], ['p99', r.p99Vs], ['max', r.maxVs]] as const).flatMap(([what, d]) => (d?.kind === 'not-comparable' ? [`${r.frameSize} B ${r.caseName} ${what}: ${d.reason}`] : [])));
+  return html`<div class="charts">${section.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.bounds.some(Boolean)) ? ['hatched bars marked ≥ are only lower bounds: the true value may be higher'] : []))}</div>${table}
+${reasons.length > 0 ? html`<h4>Not comparable</h4><ul class="not-comparable">${reasons.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
+${section.notes.length > 0 ? html`<ul>${section.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}<p class="muted">≥ before a figure: only a lower bound (generator, calibrated ceiling, iteration cap or an overflowed histogram). ≤ or ≥ before a difference: one figure is a lower bound, so only that side of the difference is known. Differences are against ${section.baseline}.</p>`;
 }
 
 function renderCase(c: CaseView, charts: RenderedCharts, options: PageOptions): SafeHtml {
@@ -155,8 +181,9 @@ function renderCase(c: CaseView, charts: RenderedCharts, options: PageOptions): 
     c.testcases.map((t) => [renderBadge(t.status), t.title, t.message ?? '']),
     (i) => `row-${c.testcases[i]?.status ?? ''}`,
   );
+  const advisory = c.testcases.filter((t) => t.status === 'advisory').length;
   return html`<article class="case" id="${c.anchor}">
-<h3>${c.caseName} ${renderBadge(c.status)} <span class="muted">tier ${c.tier}, ${formatDuration(c.durationMs)}</span></h3>
+<h3>${c.caseName} ${renderBadge(c.status)}${advisory > 0 ? html` ${renderBadge('advisory', `${advisory} advisory`)}` : ''} <span class="muted">tier ${c.tier}, ${formatDuration(c.durationMs)}</span></h3>
 ${c.reason ? html`<p class="reason">${c.reason}</p>` : ''}
 ${c.explanations.length > 0 ? html`<h4>Why (failed preflight checks on the measured nodes)</h4><ul class="explain">${c.explanations.map((e) => html`<li>${e}</li>`)}</ul>` : ''}
 ${c.latency.length > 0 ? html`<h4>Latency</h4>${renderLatencyTable(c.latency)}` : ''}
@@ -171,7 +198,7 @@ ${c.rawOutputs.length > 0 ? html`<details><summary>raw outputs (${c.rawOutputs.l
 function renderTrends(t: TrendView, charts: RenderedCharts): SafeHtml {
   return html`<section id="trends"><h2>Trends across the results history</h2>
 ${t.notes.length > 0 ? html`<ul>${t.notes.map((n) => html`<li>${n}</li>`)}</ul>` : ''}
-${t.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.points.some((p) => p.bound)) ? ['a triangle is a lower bound: the histogram overflowed'] : []))}
+${t.charts.map((c) => renderChart(c.id, charts, c.series.some((s) => s.points.some((p) => p.bound)) ? [c.kind === 'throughput' ? 'a triangle is only a lower bound: the generator, the calibrated ceiling or the iteration cap stopped the search' : 'a triangle is only a lower bound: the histogram overflowed'] : []))}
 ${t.runs.length > 1 ? renderTable(['run', 'started', 'status', 'kernels'], t.runs.map((r) => [r.runId, r.startedAt, renderBadge(r.status), r.kernels])) : ''}
 </section>`;
 }

@@ -2,15 +2,18 @@
 // histograms read from its raw files and the comparable runs of the history). Pure, so that
 // what the report says is tested without rendering a chart.
 import type { CaseResult, NodeSystemInfo, RunResult, Status } from '../../results/model.ts';
-import type { RegressionReport } from '../../regression/evaluate.ts';
-import { buildComparisonSection, type ComparisonSection } from './comparison-view.ts';
+import type { RegressionReport } from '../../results/regression-report.ts';
+import { buildForwardingComparison } from '../comparison.ts';
+import { collectAdvisoryFindings, collectCaseFindings, describeFinding, displayStatusOf, type AdvisoryFinding, type DisplayStatus } from '../findings.ts';
+import { buildComparisonSection, hasBoundedDeltas, isForwardingComparison, type ComparisonSection } from './comparison-view.ts';
 import { buildAnchorId } from './escape.ts';
 import { findForwardingTables, type ForwardingTable } from './forwarding-view.ts';
 import { chooseLatencyScale, findDetailHistograms, LOG_SCALE_RATIO, mergeBuckets, rebinBuckets, type HistogramBucket, type LatencyScale } from './histograms.ts';
 import { findLatencyRows, isLatencySummary, type LatencyRow } from './latency-rows.ts';
 import { buildTrendView, type TrendView } from './trends.ts';
 
-export type Counts = Record<Status, number>;
+/** Testcases by what the page shows: `advisory` counts failed advisory checks apart from passes. */
+export type Counts = Record<Status, number> & { advisory?: number };
 
 /** Thread histograms per case and node, read from the run folder's raw files. */
 export type RawHistograms = Record<string, Record<string, { threads: Record<string, HistogramBucket[]>; source: string }>>;
@@ -41,7 +44,8 @@ export interface CaseView {
   durationMs: number;
   reason: string | null;
   explanations: string[];
-  testcases: { status: Status; title: string; message: string | null }[];
+  /** `advisory` for a failed advisory check: its message is what was expected, found, and the fix. */
+  testcases: { status: DisplayStatus; title: string; message: string | null }[];
   latency: LatencyRow[];
   histograms: HistogramChart[];
   forwarding: ForwardingTable[];
@@ -73,6 +77,8 @@ export interface RunView {
   nodes: (NodeSystemInfo & { tools: Record<string, string> })[];
   cases: CaseView[];
   comparison: ComparisonSection | null;
+  /** Failed advisory checks: passes in JUnit, findings on the page. */
+  findings: AdvisoryFinding[];
   regression: RegressionReport | null;
   trends: TrendView;
   /** What the report could not read (a raw file, the history), so a gap is never silent. */
@@ -87,9 +93,13 @@ export interface RunViewInput {
   problems?: readonly string[];
 }
 
-function countStatuses(statuses: readonly Status[]): Counts {
-  const counts: Counts = { pass: 0, fail: 0, error: 0, skip: 0 };
-  for (const s of statuses) if (s in counts) counts[s] += 1;
+// Cases end pass, fail, error or skip; testcases are counted with their findings apart.
+function countStatuses(statuses: readonly DisplayStatus[], options: { advisory: boolean }): Counts {
+  const counts: Counts = { pass: 0, fail: 0, error: 0, skip: 0, ...(options.advisory ? { advisory: 0 } : {}) };
+  for (const s of statuses) {
+    if (s === 'advisory') counts.advisory = (counts.advisory ?? 0) + 1;
+    else if (s in counts) counts[s] += 1;
+  }
   return counts;
 }
 
@@ -174,6 +184,7 @@ export function buildCaseHistograms(c: CaseResult, raw: RawHistograms[string] | 
 }
 
 function buildCaseView(c: CaseResult, raw: RawHistograms[string] | undefined): CaseView {
+  const findings = new Map(collectCaseFindings(c).map((f) => [f.title, f]));
   return {
     anchor: buildAnchorId('case', c.caseName),
     caseName: c.caseName,
@@ -182,7 +193,10 @@ function buildCaseView(c: CaseResult, raw: RawHistograms[string] | undefined): C
     durationMs: c.durationMs,
     reason: c.reason ?? null,
     explanations: c.explanations ?? [],
-    testcases: c.testcases.map((t) => ({ status: t.status, title: t.title, message: t.message ?? null })),
+    testcases: c.testcases.map((t) => {
+      const finding = findings.get(t.title);
+      return { status: displayStatusOf(t), title: t.title, message: finding ? describeFinding(finding) : (t.message ?? null) };
+    }),
     latency: findLatencyRows(c.details),
     histograms: buildCaseHistograms(c, raw),
     forwarding: findForwardingTables(c.details),
@@ -207,9 +221,21 @@ export function buildRunSummary(run: RunResult): RunSummaryView {
     stoppedAt: run.stoppedAt,
     selection: run.options.selection,
     durationS: run.options.durationS,
-    caseCounts: countStatuses(run.cases.map((c) => c.status)),
-    testcaseCounts: countStatuses(run.cases.flatMap((c) => c.testcases.map((t) => t.status))),
+    caseCounts: countStatuses(run.cases.map((c) => c.status), { advisory: false }),
+    testcaseCounts: countStatuses(run.cases.flatMap((c) => c.testcases.map(displayStatusOf)), { advisory: true }),
   };
+}
+
+// A forwarding comparison written before schema 1.2.0 signed its differences even against a
+// lower bound: it is rebuilt from the run's own cases, which hold every figure it was made from.
+function comparisonOf(run: RunResult): ComparisonSection | null {
+  const stored: unknown = run.comparison;
+  if (stored === undefined || stored === null) return null;
+  if (isForwardingComparison(stored) && !hasBoundedDeltas(stored)) {
+    const rebuilt = buildForwardingComparison(run);
+    if (rebuilt) return buildComparisonSection(rebuilt, [`rebuilt from the cases: this results.json (schema ${run.schemaVersion}) predates bounded differences`]);
+  }
+  return buildComparisonSection(stored);
 }
 
 // One call for the whole page, so the reporter and the `report` command show the same thing.
@@ -220,7 +246,8 @@ export function buildRunView(input: RunViewInput): RunView {
     notes: run.notes,
     nodes: Object.entries(run.nodes).map(([name, n]) => ({ ...n, node: n.node ?? name, tools: run.tools[name] ?? {} })),
     cases: run.cases.map((c) => buildCaseView(c, input.rawHistograms?.[c.caseName])),
-    comparison: run.comparison === undefined || run.comparison === null ? null : buildComparisonSection(run.comparison),
+    comparison: comparisonOf(run),
+    findings: collectAdvisoryFindings(run),
     regression: run.regression ?? null,
     trends: buildTrendView(run, input.history ?? []),
     problems: [...(input.problems ?? [])],

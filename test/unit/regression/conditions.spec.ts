@@ -30,6 +30,8 @@ describe('regression/figures: conditions read from a recorded run', () => {
       'traffic generator (generator)': 'softgen',
       'forwarder (forwarder, forward_mode)': 'testpmd io',
       'search resolution (search_resolution_percent)': '1 %',
+      // No guest the suite launched: the lab VNF is a namespace.
+      'accelerator (accelerator)': 'none recorded',
     });
     const figures = extractForwardingFigures(lab).figures;
     expect(figures.find((f) => f.id === ID.ndr64)?.context.conditions).to.include({
@@ -56,7 +58,7 @@ describe('regression/figures: conditions read from a recorded run', () => {
     expect(readForwardingConditions({ forwarder: { kind: 'kernel', counters: {} } })['forwarder (forwarder, forward_mode)']).to.equal('kernel');
     expect(readForwardingConditions({ topology: { description: 'tgen:t0 → host:h0 → kernel IPv4 forwarding → host:h1 → tgen:t1' } })['forwarder (forwarder, forward_mode)']).to.equal('kernel');
     expect(readForwardingConditions({})).to.deep.equal({
-      'traffic generator (generator)': null, 'forwarder (forwarder, forward_mode)': null, 'search resolution (search_resolution_percent)': null,
+      'traffic generator (generator)': null, 'forwarder (forwarder, forward_mode)': null, 'search resolution (search_resolution_percent)': null, 'accelerator (accelerator)': 'none recorded',
     });
   });
 
@@ -136,6 +138,26 @@ describe('regression/evaluate: like with like, case arguments', () => {
       expect(r.failing).to.equal(row.stillCompared === ID.ndr64);
     });
   }
+
+  // The launched guest records `accelerator` (kvm or tcg); a result without it had no such guest.
+  it('does not compare forwarding or timer figures across a different accelerator, and compares KVM with KVM', () => {
+    const under = (accelerator: string | undefined, ndrPps = 10_000_000) => withRun((run) => {
+      if (accelerator) {
+        forwardingOf(run).details.accelerator = accelerator;
+        (timerOf(run, 'guest') as unknown as Record<string, unknown>).accelerator = accelerator;
+      }
+      trialOf(run, 64).ndrPps = ndrPps;
+    });
+    const kvm = under('kvm');
+    kvm.runId = 'kvm-baseline';
+    const tcg = evaluate(under('tcg', 5_000_000), kvm);
+    expect(reasonOf(tcg, ID.ndr64)).to.equal('accelerator (accelerator) differs: baseline kvm, this run tcg: figures of an emulated or another hypervisor are not KVM\'s');
+    expect(reasonOf(tcg, ID.guestP99)).to.include('accelerator (accelerator) differs: baseline kvm, this run tcg');
+    expect(tcg.failing).to.equal(false);
+    expect(verdictOf(evaluate(under('kvm', 5_000_000), kvm), ID.ndr64)).to.equal('regression');
+    // A run from before the launched guest (a namespace VNF) against one with a KVM guest: different systems.
+    expect(reasonOf(evaluate(under(undefined), kvm), ID.ndr64)).to.include('baseline kvm, this run none recorded');
+  });
 
   it('does not compare a latency taken at another share of the NDR (latency_loads), rather than calling it new and missing', () => {
     const onLab = (change: (details: Record<string, unknown>) => void = () => {}) =>

@@ -186,7 +186,11 @@ describe('regression/evaluate: lab, new figures, bounds', () => {
       Object.assign((trialOf(run, 64) as unknown as { ndr: Record<string, unknown> }).ndr, { isLowerBound: true, limitedBy: 'generator' });
     };
     // This run's floor at 95 % of the baseline: whatever the true NDR, it is within the margin.
-    expect(compared(evaluate(withRun((run) => floor(run, 9_500_000))), ID.ndr64)).to.include({ verdict: 'pass', fromBound: true });
+    const passed = compared(evaluate(withRun((run) => floor(run, 9_500_000))), ID.ndr64);
+    expect(passed).to.include({ verdict: 'pass', fromBound: true });
+    // The difference is stated as a bound, never as an exact -5 %.
+    expect(passed?.change).to.deep.include({ kind: 'at-least', percent: -5 });
+    expect(passed?.message).to.include('>= 9500000 pps vs baseline 10000000 pps (≥ -5.0 %;');
     // At 50 %: the true NDR may still be higher, so no verdict, and no false regression.
     const undecided = notCompared(evaluate(withRun((run) => floor(run, 5_000_000))), ID.ndr64);
     expect(undecided?.kind).to.equal('unavailable');
@@ -196,7 +200,14 @@ describe('regression/evaluate: lab, new figures, bounds', () => {
     floor(baseline, 10_000_000);
     expect(notCompared(evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 9_500_000)), { baseline }), ID.ndr64)?.kind).to.equal('unavailable');
     // ...but 80 % of it is a regression whatever the baseline's true NDR was.
-    expect(compared(evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 8_000_000)), { baseline }), ID.ndr64)).to.include({ verdict: 'regression', fromBound: true });
+    const below = compared(evaluate(withRun((run) => (trialOf(run, 64).ndrPps = 8_000_000)), { baseline }), ID.ndr64);
+    expect(below).to.include({ verdict: 'regression', fromBound: true });
+    expect(below?.change).to.deep.include({ kind: 'at-most', percent: -20 });
+    expect(below?.message).to.include('8000000 pps vs baseline >= 10000000 pps (≤ -20.0 %;');
+    // Both only floors: no difference can be stated at all.
+    const both = notCompared(evaluate(withRun((run) => floor(run, 20_000_000)), { baseline }), ID.ndr64);
+    expect(both?.kind).to.equal('unavailable');
+    expect(both?.reason).to.include('both only lower bounds').and.include('either sign');
   });
 
   it('compares what an errored case kept, skips a skipped case and a case with no extractor, with notes', () => {

@@ -24,7 +24,7 @@ describe('regression/figures', () => {
     expect(figures[0]?.context).to.deep.equal({
       load: 'idle',
       durationS: 60,
-      conditions: { 'cyclictest interval (interval_us)': '1000 us', 'cyclictest priority (priority)': '99' },
+      conditions: { 'cyclictest interval (interval_us)': '1000 us', 'cyclictest priority (priority)': '99', 'accelerator (accelerator)': 'none recorded' },
     });
   });
 
@@ -77,6 +77,7 @@ describe('regression/figures', () => {
         'receiver priority (priority)': 'SCHED_FIFO 90',
         'clock case (clock_domain)': 'same-host',
         'receive timestamps (hw_timestamps)': 'software',
+        'accelerator (accelerator)': 'none recorded',
       },
     });
   });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildJunitXml, buildPassingOutput, PASSING_OUTPUT_MAX, testcaseProperties } from '../../../lib/report/junit.ts';
 import type { RunResult } from '../../../lib/results/model.ts';
+import { loadLabAllRun } from '../../fixtures/report/lab-runs.ts';
 import { loadRunFixture, RUN_FIXTURES } from '../../fixtures/report/run-fixtures.ts';
 import { parseTimestampAsJenkins, readJenkinsJunit, readMeasurementTags, timeToFloat, trimStdio } from '../../support/jenkins-junit-reader.ts';
 
@@ -68,6 +69,28 @@ describe('report/junit as Jenkins reads it', () => {
       }
       const [timer] = readJenkinsJunit(buildJunitXml(loadRunFixture('daily-mixed')));
       expect(timer?.properties).to.include({ 'vnf-guest: max ≤ 1000 us (assert) :: measured': '1312', 'vnf-guest: max ≤ 1000 us (assert) :: outcome': 'fail' });
+    });
+
+    // The recorded lab run (test/fixtures/report/lab-all.run.source.md): 28 failed advisory checks.
+    it('keeps a failed advisory check a passing testcase, and lists every finding in the suite\'s system-out', () => {
+      const run = loadLabAllRun();
+      const [preflight] = readJenkinsJunit(buildJunitXml(run));
+      const advisory = run.cases[0]!.testcases.filter((t) => t.properties.severity === 'advisory' && t.properties.outcome === 'fail');
+      expect(advisory).to.have.length(28);
+      for (const tc of advisory) {
+        expect(preflight?.cases.find((c) => c.name === tc.title)?.status).to.equal('PASSED');
+        expect(testcaseProperties(preflight!.properties, tc.title)).to.include({ severity: 'advisory', outcome: 'fail' });
+      }
+      // What Jenkins shows on the suite page of a passing suite: whole, not trimmed.
+      const out = preflight?.stdout ?? '';
+      expect(out).to.not.include('[truncated');
+      expect(out.split('\n')[0]).to.equal('28 advisory findings in preflight: checks that failed under severity advisory. Their testcases pass (severity=advisory, outcome=fail) so that they do not fail the job; each one\'s output says what was expected, what was found and the fix.');
+      for (const tc of advisory) {
+        const [node, check] = [tc.title.slice(0, tc.title.indexOf(': ')), String(tc.properties.check)];
+        expect(out.split('\n').find((l) => l.startsWith(`${node}: `))?.split(', ').map((x) => x.replace(`${node}: `, ''))).to.include(check);
+      }
+      // A suite without findings has no system-out of its own.
+      expect(readJenkinsJunit(buildJunitXml(loadRunFixture('daily-mixed'))).every((s) => s.stdout === undefined)).to.equal(true);
     });
 
     it('suite properties name the pod, installer, scenario and build', () => {
@@ -199,6 +222,10 @@ describe('report/junit as Jenkins reads it', () => {
         expect(validate(buildJunitXml(loadRunFixture(name)), `${name}.xml`)).to.deep.equal([]);
       });
     }
+
+    it('the recorded lab run, with advisory findings in a suite\'s system-out: valid', () => {
+      expect(validate(buildJunitXml(loadLabAllRun()), 'lab-all.xml')).to.deep.equal([]);
+    });
 
     it('a testcase that carries its own <properties> is refused: the reason they live on the suite', () => {
       const xml = '<testsuites><testsuite name="s" tests="1" failures="0" errors="0"><testcase name="t"><properties><property name="k" value="v"/></properties></testcase></testsuite></testsuites>';
