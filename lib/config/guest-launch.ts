@@ -3,8 +3,8 @@
 // threads on housekeeping CPUs, locked hugepage memory; the guest isolating its RT vCPUs).
 // Schema, checks across fields, and resolution into the model. Pure.
 import * as z from 'zod';
-import { formatCpuList } from './cpu-list.ts';
-import { cpuListField } from './pod-schema.ts';
+import { formatCpuList, tryParseCpuList } from './cpu-list.ts';
+import { findCloseName } from './pod-keys.ts';
 
 export type AcceleratorChoice = 'kvm' | 'tcg' | 'auto';
 
@@ -51,7 +51,17 @@ const ifname = z.string({ error: 'expected an interface name' }).regex(/^[A-Za-z
 const whole = (least: number, most: number, what: string) =>
   z.int({ error: `expected ${what}, a whole number from ${least} to ${most}` }).min(least, { error: `expected ${what}, a whole number from ${least} to ${most}` }).max(most, { error: `expected ${what}, a whole number from ${least} to ${most}` });
 
+// pod-schema.ts imports this file, so its cpuListField cannot be imported back here.
+const cpuListField = z.unknown().transform((input, ctx) => {
+  const r = tryParseCpuList(input);
+  if (r.ok) return r.cpus;
+  ctx.addIssue({ code: 'custom', message: r.message, input });
+  return z.NEVER;
+});
+
 const POLICIES = { fifo: 'SCHED_FIFO', rr: 'SCHED_RR', other: 'SCHED_OTHER' } as const;
+
+const LAUNCH_KEYS = ['qemu', 'accelerator', 'kernel', 'initrd', 'image', 'image_format', 'vcpus', 'memory_mb', 'rt_vcpus', 'vcpu_pins', 'emulator_cpus', 'vcpu_sched', 'hugepages', 'mem_lock', 'kernel_args', 'root_device', 'ssh_forward_port', 'boot_timeout_s', 'kvm_probe_s', 'nics'];
 
 export const launchSchema = z.strictObject(
   {
@@ -82,7 +92,17 @@ export const launchSchema = z.strictObject(
     kvm_probe_s: whole(5, 600, 'the KVM probe window in seconds').default(20),
     nics: z.array(z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), tap: ifname, bridge: ifname }, { error: 'expected a mapping with port, tap and bridge' }), { error: 'expected a list of NICs' }).default([]),
   },
-  { error: (iss) => (iss.code === 'unrecognized_keys' ? 'expected only qemu, accelerator, kernel, initrd, image, image_format, vcpus, memory_mb, rt_vcpus, vcpu_pins, emulator_cpus, vcpu_sched, hugepages, mem_lock, kernel_args, root_device, ssh_forward_port, boot_timeout_s, kvm_probe_s, nics' : 'expected a mapping (the guest the harness launches)') },
+  {
+    error: (iss) => {
+      if (iss.code !== 'unrecognized_keys') return 'expected a mapping (the guest the harness launches)';
+      // zod-issues.ts prefixes "unknown key; " to a message that starts with "expected".
+      const slips = iss.keys.flatMap((k) => {
+        const close = findCloseName(k, LAUNCH_KEYS);
+        return close ? [`did you mean ${close} for ${k}?`] : [];
+      });
+      return `expected only ${LAUNCH_KEYS.join(', ')}${slips.length ? `; ${slips.join('; ')}` : ''}`;
+    },
+  },
 );
 export type LaunchInput = z.output<typeof launchSchema>;
 
