@@ -19,6 +19,8 @@ export interface NodeSessions {
   readonly tools: Record<string, Record<string, string>>;
   recordToolVersion(node: string, tool: string, version: string): void;
   recordSystemInfo(info: NodeSystemInfo): void;
+  /** From now on, sessions to this node fail with this error (a launched guest that did not boot). */
+  markUnavailable(node: PodNode, error: Error): void;
   /** Stops every remote process of this run and removes its remote files, on every node reached. */
   cleanupAll(): Promise<void>;
   closeAll(): Promise<void>;
@@ -28,6 +30,7 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
   const systemInfo: Record<string, NodeSystemInfo> = {};
   const tools: Record<string, Record<string, string>> = {};
   const probed = new Map<string, Promise<void>>();
+  const unavailable = new Map<string, Error>();
 
   const probe = async (node: PodNode, session: NodeSession) => {
     const result = await session.exec({ script: buildSysinfoScript() }, { reject: false, label: 'sysinfo', privileged: false });
@@ -43,6 +46,8 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
     tools,
     async session(node) {
       if (!pod.nodes.includes(node)) throw new Error(`node ${node.name} is not in pod ${pod.name}`);
+      const blocked = unavailable.get(node.name);
+      if (blocked) throw blocked;
       const session = await source.get(node);
       if (!probed.has(node.name)) probed.set(node.name, probe(node, session));
       await probed.get(node.name);
@@ -53,6 +58,9 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
     },
     recordSystemInfo(info) {
       systemInfo[info.node] = info;
+    },
+    markUnavailable(node, error) {
+      unavailable.set(node.name, error);
     },
     cleanupAll: () => source.cleanupAll(),
     closeAll: () => source.closeAll(),

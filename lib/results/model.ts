@@ -62,6 +62,28 @@ export interface NodeSystemInfo {
   kindEvidence: string;
   qemuVersion: string | null;
   cpus: number | null;
+  /** For a guest the harness launched: how, and what was read back. */
+  launch?: GuestLaunchRecord;
+}
+
+/** A launched guest as it ran: the accelerator and why, QEMU, and where its threads ran. */
+export interface GuestLaunchRecord {
+  hostNode: string;
+  accelerator: 'kvm' | 'tcg';
+  acceleratorReason: string;
+  /** TCG: software emulation; the guest's latency figures test function, not quality. */
+  emulated: boolean;
+  qemuBinary: string;
+  qemuVersion: string;
+  kernelRelease: string | null;
+  kernelCmdline: string;
+  bootSeconds: number;
+  command: string[];
+  /** virtio-net options of each data NIC, by port. */
+  nicOptions: Record<string, Record<string, string>>;
+  /** Read back from /proc after pinning. */
+  vcpus: Array<{ index: number; tid: number; rt: boolean; hostCpus: number[]; policy: string; priority: number }>;
+  threads: Array<{ tid: number; name: string; cpus: number[]; policy: string; priority: number }>;
 }
 
 export interface CaseResult {

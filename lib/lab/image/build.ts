@@ -44,6 +44,12 @@ export async function findGuestImage(cacheRoot = IMAGE_CACHE_ROOT): Promise<Gues
   }
 }
 
+/** Where the current recipe's image will be, for a dry run before it is built; its host key is not known yet. */
+export function plannedGuestImage(cacheRoot = IMAGE_CACHE_ROOT): Pick<GuestImage, 'kernel' | 'initrd' | 'rootfs' | 'accessKey' | 'hostKeyFingerprint'> {
+  const dir = imageDir(cacheRoot, hashImageRecipe());
+  return { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), rootfs: join(dir, 'rootfs.img'), accessKey: join(dir, 'id_ed25519'), hostKeyFingerprint: `SHA256:${'0'.repeat(43)}` };
+}
+
 // ssh-keygen -lf prints "256 SHA256:<b64> comment (ED25519)".
 export function parseKeygenFingerprint(output: string): string {
   const m = /^\d+ (SHA256:[A-Za-z0-9+/]{43}) /.exec(output.trim());
