@@ -179,6 +179,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         log,
         recordSystemInfo: sessions.recordSystemInfo,
         recordToolVersion: sessions.recordToolVersion,
+        nodeInfo: (name) => sessions.systemInfo[name],
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
       },
     });

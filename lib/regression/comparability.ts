@@ -49,6 +49,11 @@ export function buildComparabilityKey(run: RunResult, figure: RegressionFigure, 
     parts.push({ name: `kernel of ${name}`, value: kernelOf(info), waivableAs: 'kernel' });
     // A node with no QEMU (bare metal, a namespace) records null; that is a fact, not a gap.
     if (info) parts.push({ name: `QEMU on ${name}`, value: info.qemuVersion ?? 'none found', waivableAs: 'qemu' });
+    // A guest's figures under TCG and under KVM are different systems; never waived.
+    if (info?.role === 'guest') {
+      parts.push({ name: `accelerator of ${name}`, value: info.launch?.accelerator ?? 'not launched by the harness' });
+      if (info.launch) parts.push({ name: `QEMU running ${name}`, value: info.launch.qemuVersion, waivableAs: 'qemu' });
+    }
   }
   return parts;
 }
@@ -82,7 +87,8 @@ function reasonFor(name: string, baseline: string | null, current: string | null
   if (name === 'duration') return `baseline ran ${baseline}, this run ${current}: max and percentiles over different lengths mislead`;
   if (name === 'load') return `baseline ran under load ${baseline}, this run under ${current}: different loads are different tests`;
   if (name.startsWith('kernel of')) return `${name} differs (baseline ${baseline}, this run ${current}): a different kernel is a different system; add kernel to regression.compare_across to compare anyway`;
-  if (name.startsWith('QEMU on')) return `${name} differs (baseline ${baseline}, this run ${current}); add qemu to regression.compare_across to compare anyway`;
+  if (name.startsWith('accelerator of')) return `${name} differs (baseline ${baseline}, this run ${current}): figures under KVM and under TCG emulation are not comparable`;
+  if (name.startsWith('QEMU on') || name.startsWith('QEMU running')) return `${name} differs (baseline ${baseline}, this run ${current}); add qemu to regression.compare_across to compare anyway`;
   return `${name} differs: baseline ${baseline}, this run ${current}`;
 }
 
