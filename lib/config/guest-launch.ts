@@ -44,6 +44,8 @@ export interface GuestLaunch {
   /** How long a KVM guest may take to print its first kernel line before KVM is judged broken. */
   kvmProbeS: number;
   nics: GuestLaunchNic[];
+  /** false: leave QEMU's threads where the kernel puts them (an untuned guest, e.g. to see the audit catch it). */
+  pinThreads: boolean;
 }
 
 const absolute = (what: string) => z.string({ error: `expected ${what}` }).regex(/^\/[^\n\r\0]*$/, { error: `expected ${what}` });
@@ -61,7 +63,7 @@ const cpuListField = z.unknown().transform((input, ctx) => {
 
 const POLICIES = { fifo: 'SCHED_FIFO', rr: 'SCHED_RR', other: 'SCHED_OTHER' } as const;
 
-const LAUNCH_KEYS = ['qemu', 'accelerator', 'kernel', 'initrd', 'image', 'image_format', 'vcpus', 'memory_mb', 'rt_vcpus', 'vcpu_pins', 'emulator_cpus', 'vcpu_sched', 'hugepages', 'mem_lock', 'kernel_args', 'root_device', 'ssh_forward_port', 'boot_timeout_s', 'kvm_probe_s', 'nics'];
+const LAUNCH_KEYS = ['qemu', 'accelerator', 'kernel', 'initrd', 'image', 'image_format', 'vcpus', 'memory_mb', 'rt_vcpus', 'vcpu_pins', 'emulator_cpus', 'vcpu_sched', 'hugepages', 'mem_lock', 'kernel_args', 'root_device', 'ssh_forward_port', 'boot_timeout_s', 'kvm_probe_s', 'nics', 'pin_threads'];
 
 export const launchSchema = z.strictObject(
   {
@@ -90,6 +92,7 @@ export const launchSchema = z.strictObject(
     ssh_forward_port: whole(1024, 65535, 'the host loopback port forwarded to the guest sshd').default(10022),
     boot_timeout_s: whole(10, 3600, 'the boot timeout in seconds').default(300),
     kvm_probe_s: whole(5, 600, 'the KVM probe window in seconds').default(20),
+    pin_threads: z.boolean({ error: 'expected true or false' }).default(true),
     nics: z.array(z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), tap: ifname, bridge: ifname }, { error: 'expected a mapping with port, tap and bridge' }), { error: 'expected a list of NICs' }).default([]),
   },
   {
@@ -168,6 +171,7 @@ export function resolveLaunch(input: LaunchInput): GuestLaunch {
     bootTimeoutS: input.boot_timeout_s,
     kvmProbeS: input.kvm_probe_s,
     nics: input.nics.map((n) => ({ ...n })),
+    pinThreads: input.pin_threads,
   };
 }
 

@@ -26,9 +26,18 @@ export async function pinGuestThreads(host: NodeSession, input: { pid: number; l
   const { launch } = input;
   if (input.vcpus.length !== launch.vcpus) throw new GuestLaunchError(`guest ${input.guest}: QMP lists ${input.vcpus.length} vCPU threads, pod.yaml asks for ${launch.vcpus}`);
   const plan = planVcpuPins(launch, input.vcpus);
-  await runScript(host, buildPinScript(input.pid, launch.emulatorCpus, plan), `pin the threads of guest ${input.guest}`);
+  if (launch.pinThreads) await runScript(host, buildPinScript(input.pid, launch.emulatorCpus, plan), `pin the threads of guest ${input.guest}`);
   const r = await host.exec({ script: buildPlacementProbeScript(input.pid) }, { label: `read back the threads of guest ${input.guest}` });
   const threads = parsePlacementProbe(r.stdout);
+  const record = (t: (typeof threads)[number]) => ({ tid: t.tid, name: t.name, cpus: t.cpus, policy: t.policy, priority: t.priority });
+  if (!launch.pinThreads) {
+    // Unpinned on purpose: record where the kernel put the threads, and check nothing.
+    const vcpus = plan.map((p) => {
+      const t = threads.find((x) => x.tid === p.tid);
+      return { index: p.index, tid: p.tid, rt: p.rt, hostCpus: t?.cpus ?? [], policy: t?.policy ?? 'unknown', priority: t?.priority ?? 0 };
+    });
+    return { vcpus, threads: threads.map(record) };
+  }
   const wrong: string[] = [];
   const vcpus = plan.map((p) => {
     const t = threads.find((x) => x.tid === p.tid);
@@ -44,5 +53,5 @@ export async function pinGuestThreads(host: NodeSession, input: { pid: number; l
     if (t.cpus.some((c) => !launch.emulatorCpus.includes(c))) wrong.push(`thread ${t.tid} (${t.name}) may run on ${formatCpuList(t.cpus)}, beyond emulator_cpus ${formatCpuList(launch.emulatorCpus)}`);
   }
   if (wrong.length > 0) throw new GuestLaunchError(`guest ${input.guest}: the pinning did not take: ${wrong.join('; ')}`);
-  return { vcpus, threads: threads.map((t) => ({ tid: t.tid, name: t.name, cpus: t.cpus, policy: t.policy, priority: t.priority })) };
+  return { vcpus, threads: threads.map(record) };
 }

@@ -19,7 +19,7 @@ export function buildGuestNicScript(nics: readonly GuestNicSetup[]): string {
       `dev=''; for d in /sys/class/net/*; do [ "$(cat "$d/address")" = ${quoteArg(nic.mac.toLowerCase())} ] && dev=\${d##*/}; done`,
       `[ -n "$dev" ] || { echo "no NIC with MAC ${nic.mac} in the guest" >&2; exit 1; }`,
       `if [ "$dev" != ${name} ]; then ip link set dev "$dev" down; ip link set dev "$dev" name ${name}; fi`,
-      `sysctl -q -w net.ipv6.conf.${nic.ifname.replaceAll('.', '/')}.disable_ipv6=1 || true`,
+      `sysctl -q -w ${quoteArg(`net.ipv6.conf.${nic.ifname.replaceAll('.', '/')}.disable_ipv6=1`)} || true`,
       ...(nic.address ? [`ip addr replace ${quoteArg(nic.address)} dev ${name}`] : []),
       `ip link set dev ${name} up`,
     );
