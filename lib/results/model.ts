@@ -4,7 +4,8 @@ import type { ForwardingComparison } from '../report/comparison.ts';
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
 
-export const RESULTS_SCHEMA_VERSION = '1.1.0';
+// 1.2.0: nodes[].launch, the record of a guest the harness launched (accelerator, QEMU, placement).
+export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';

@@ -58,6 +58,14 @@ describe('lab: the guest is a QEMU VM the run launches', function () {
     hugepagesBefore = readFileSync(HUGEPAGES, 'utf8');
   });
 
+  // A failed test shows what its runs did: the end of each run.log, with the timestamps.
+  afterEach(function () {
+    if (this.currentTest?.state !== 'failed') return;
+    for (const f of readdirSync(work, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('run.log'))) {
+      console.log(`--- ${f}\n${readFileSync(join(work, f), 'utf8').split('\n').slice(-60).join('\n')}`);
+    }
+  });
+
   after(async () => {
     await runCliProcess(['lab', 'down'], { timeoutMs: 300_000 });
     rmSync(work, { recursive: true, force: true });

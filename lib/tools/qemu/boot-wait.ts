@@ -16,14 +16,14 @@ const FATAL_PATTERN = 'Kernel panic - not syncing|VFS: Unable to mount root fs|G
 // forwarded port for images that print no marker (bash's /dev/tcp: no tool beyond bash).
 export function buildBootWaitScript(input: { stage: BootWaitStage; consolePath: string; pid: number; forwardPort: number; timeoutS: number }): string {
   const con = quoteArg(input.consolePath);
-  const reached =
-    input.stage === 'kernel'
-      ? `grep -q 'Linux version' ${con}`
-      : `{ grep -q ${quoteArg(READY_MARKER)} ${con} || [ "$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${input.forwardPort} && head -c 7 <&3' 2>/dev/null)" = SSH-2.0 ]; }`;
-  const ticks = Math.max(1, Math.ceil(input.timeoutS * 2));
+  // The banner check can take its whole 3 s when sshd is not up yet (QEMU's user networking
+  // accepts the connection first), so it runs every few seconds and time is read from the clock.
+  const banner = `[ "$(timeout 3 bash -c 'exec 3<>/dev/tcp/127.0.0.1/${input.forwardPort} && head -c 7 <&3' 2>/dev/null)" = SSH-2.0 ]`;
+  const reached = input.stage === 'kernel' ? `grep -q 'Linux version' ${con}` : `{ grep -q ${quoteArg(READY_MARKER)} ${con} || { [ $((i % 10)) -eq 9 ] && ${banner}; }; }`;
   return [
+    `end=$(($(date +%s) + ${Math.max(1, Math.ceil(input.timeoutS))}))`,
     'i=0',
-    `while [ $i -lt ${ticks} ]; do`,
+    'while [ "$(date +%s)" -lt "$end" ]; do',
     `  if ! kill -0 ${input.pid} 2>/dev/null; then echo exited; exit 0; fi`,
     `  if [ -f ${con} ] && grep -qE ${quoteArg(FATAL_PATTERN)} ${con}; then echo fatal; exit 0; fi`,
     `  if [ -f ${con} ] && ${reached}; then echo reached; exit 0; fi`,

@@ -23,7 +23,13 @@ describe('tools/qemu boot wait', () => {
   it('stops at a fatal line or when QEMU is gone, and times out otherwise', () => {
     expect(parseBootWait(run({ stage: 'ready', console: '[ 9.1] Kernel panic - not syncing: VFS: Unable to mount root fs on unknown-block(0,0)\n' }))).to.equal('fatal');
     expect(parseBootWait(run({ stage: 'kernel', console: '', pid: 2 ** 22 + 1 }))).to.equal('exited');
-    expect(parseBootWait(run({ stage: 'kernel', console: 'Probing EDD (edd=off to disable)... ok\n', timeoutS: 0.5 }))).to.equal('timeout');
+    expect(parseBootWait(run({ stage: 'kernel', console: 'Probing EDD (edd=off to disable)... ok\n', timeoutS: 1 }))).to.equal('timeout');
+  });
+
+  it('bounds the wait by the clock, not by a count of loops that a slow check inside could stretch', () => {
+    const script = buildBootWaitScript({ stage: 'ready', consolePath: '/c', pid: 7, forwardPort: 10022, timeoutS: 45 });
+    expect(script).to.match(/^end=\$\(\(\$\(date \+%s\) \+ 45\)\)$/m);
+    expect(script).to.contain('while [ "$(date +%s)" -lt "$end" ]');
   });
 
   it('rejects output without a verdict', () => {
