@@ -54,8 +54,14 @@ export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; 
   return {
     launched,
     async stop() {
+      // The guests' own sessions first: their processes and folders go while the VMs still answer.
+      const problems: string[] = [];
+      for (const guest of launchedGuests(pod)) {
+        const error = await sessions.retire(guest);
+        if (error) problems.push(`clean up in guest ${guest.name}: ${error}`);
+      }
       const reports = await cleanup.unwind();
-      return reports.filter((r) => !r.ok).map((r) => `${r.label}: ${r.error}`);
+      return [...problems, ...reports.filter((r) => !r.ok).map((r) => `${r.label}: ${r.error}`)];
     },
   };
 }

@@ -9,6 +9,8 @@ import { parseSysinfo } from '../tools/sysinfo/parse.ts';
 /** What the harness needs of a session pool; lib/remote's SessionPool and the dry-run pool fit it. */
 export interface SessionSource {
   get(node: PodNode): Promise<NodeSession>;
+  /** Cleans up, closes and forgets one node's session; returns the cleanup error, if any. */
+  retire(node: PodNode): Promise<string | undefined>;
   cleanupAll(): Promise<void>;
   closeAll(): Promise<void>;
 }
@@ -21,6 +23,8 @@ export interface NodeSessions {
   recordSystemInfo(info: NodeSystemInfo): void;
   /** From now on, sessions to this node fail with this error (a launched guest that did not boot). */
   markUnavailable(node: PodNode, error: Error): void;
+  /** Before a node goes away (a launched guest's VM stops): clean up and close its session, and open no new one. */
+  retire(node: PodNode): Promise<string | undefined>;
   /** Stops every remote process of this run and removes its remote files, on every node reached. */
   cleanupAll(): Promise<void>;
   closeAll(): Promise<void>;
@@ -61,6 +65,10 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
     },
     markUnavailable(node, error) {
       unavailable.set(node.name, error);
+    },
+    retire(node) {
+      unavailable.set(node.name, new Error(`node ${node.name} is gone: its session was retired`));
+      return source.retire(node);
     },
     cleanupAll: () => source.cleanupAll(),
     closeAll: () => source.closeAll(),

@@ -62,7 +62,8 @@ describe('lab: the guest is a QEMU VM the run launches', function () {
   afterEach(function () {
     if (this.currentTest?.state !== 'failed') return;
     for (const f of readdirSync(work, { recursive: true, encoding: 'utf8' }).filter((p) => p.endsWith('run.log'))) {
-      console.log(`--- ${f}\n${readFileSync(join(work, f), 'utf8').split('\n').slice(-60).join('\n')}`);
+      const stamped = readFileSync(join(work, f), 'utf8').split('\n').filter((l) => /^\d{4}-\d\d-\d\dT/.test(l));
+      console.log(`--- ${f}\n${stamped.slice(-100).map((l) => l.slice(0, 200)).join('\n')}`);
     }
   });
 
