@@ -8,6 +8,7 @@ export type ErrorKind =
   | 'parse' // a tool printed something its parser cannot accept
   | 'provision' // a tool or agent could not be installed or built on a node
   | 'topology' // a forwarding topology could not be set up
+  | 'guest' // a guest the harness launches could not be started or stopped
   | 'measurement' // a measurement ran but its result cannot be trusted
   | 'push' // a result push (TestAPI, InfluxDB) failed
   | 'lab'; // the lab pod could not be built or removed
@@ -70,6 +71,13 @@ export class ProvisionError extends KfnError {
 export class TopologyError extends KfnError {
   constructor(message: string, options?: { cause?: unknown }) {
     super('topology', message, options);
+  }
+}
+
+/** A launched guest did not boot, could not be pinned, or could not be stopped. */
+export class GuestLaunchError extends KfnError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('guest', message, options);
   }
 }
 

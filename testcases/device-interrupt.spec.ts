@@ -3,7 +3,7 @@
 // is the guest's NIC: kfn-irqgen on the traffic generator (or the host) sends one frame per
 // period to the guest's data port, and kfn-irqrecv in the guest measures each arrival.
 import { useCase } from '../lib/harness/case-context.ts';
-import { declareLimitTests } from '../lib/harness/limit-tests.ts';
+import { annotateEmulation, declareLimitTests } from '../lib/harness/limit-tests.ts';
 import { buildDeviceInterruptFigures, buildDeviceInterruptReport, measureDeviceInterrupt, type DeviceInterruptMeasurement } from '../lib/cases/device-interrupt.ts';
 import { explainWithheldLimit, parseDeviceInterruptArgs, planDeviceInterrupt } from '../lib/cases/device-interrupt-plan.ts';
 import { formatLatencyTable } from '../lib/report/latency-table.ts';
@@ -31,6 +31,7 @@ describe('device_interrupt', () => {
 
     it('kfn-irqrecv measured the interrupts', () => {
       const report = buildDeviceInterruptReport(measured);
+      annotateEmulation(ctx, plan.receiver);
       ctx.annotate({
         properties: report.properties,
         measurements: report.measurements,

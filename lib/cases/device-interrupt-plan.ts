@@ -11,6 +11,8 @@ import { CATALOGUE_FILE, parseCaseArgs } from './case-args.ts';
 
 const ARGS_PATH = ['device_interrupt', 'run', 'args'];
 export const LAB_DEVICE = 'veth (no hardware interrupt; software timestamps)';
+/** The lab's VM guest: QEMU's virtio-net device raises real (virtual) interrupts in the guest. */
+export const LAB_VM_DEVICE = "virtio-net NIC of the lab's QEMU guest (tap bridged to the generator's veth; software timestamps)";
 
 const argsSchema = z.strictObject({
   duration_s: z.number().positive().max(86_400).default(60),
@@ -121,9 +123,12 @@ export function planDeviceInterrupt(pod: Pod, args: DeviceInterruptArgs): PlanRe
 
   // On the lab every node is one kernel, so the receiver's RT CPU is also the generator's: keep them apart.
   const generatorCpu = args.generator_cpu ?? (pod.lab ? generator.housekeepingCpus[0] : (generator.rtCpus[0] ?? generator.housekeepingCpus[0]));
-  const clockDomain: ClockDomain = args.clock_domain ?? (pod.lab ? 'same-host' : 'unsynchronised');
-  if (clockDomain === 'same-host' && !pod.lab) {
-    throw configError('clock_domain', `same-host holds only when sender and receiver share one kernel (the lab); ${generator.name} and the guest ${receiver.name} do not: use ptp with clock_offset_ns, or unsynchronised`);
+  // One kernel only on the lab with a namespace guest: a VM has a clock of its own, even on the lab.
+  const oneKernel = pod.lab && receiver.launch === undefined;
+  const clockDomain: ClockDomain = args.clock_domain ?? (oneKernel ? 'same-host' : 'unsynchronised');
+  if (clockDomain === 'same-host' && !oneKernel) {
+    const why = receiver.launch ? `the guest ${receiver.name} is a VM with a clock of its own` : `${generator.name} and the guest ${receiver.name} do not`;
+    throw configError('clock_domain', `same-host holds only when sender and receiver share one kernel (the lab's namespace guest); ${why}: use ptp with clock_offset_ns, or unsynchronised`);
   }
   const portLabel = guestPort ? `port ${guestPort.name}${guestPort.interface ? ` (${guestPort.interface}${guestPort.pci ? ` ${guestPort.pci}` : ''})` : ''}` : `address ${dest}`;
   return {
@@ -137,7 +142,7 @@ export function planDeviceInterrupt(pod: Pod, args: DeviceInterruptArgs): PlanRe
       generatorCpu,
       clockDomain,
       clockOffsetNs: args.clock_offset_ns,
-      device: pod.lab ? LAB_DEVICE : (args.device ?? `NIC ${portLabel} of ${receiver.name}`),
+      device: pod.lab ? (receiver.launch ? LAB_VM_DEVICE : LAB_DEVICE) : (args.device ?? `NIC ${portLabel} of ${receiver.name}`),
     },
   };
 }

@@ -5,7 +5,8 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
 import { buildPodYaml } from '../lab/files.ts';
-import { buildLabPlan, deriveLabNames } from '../lab/plan.ts';
+import { buildLabPlan, deriveLabNames, type LabGuestKind } from '../lab/plan.ts';
+import { findGuestImage, plannedGuestImage } from '../lab/image/build.ts';
 import { CHECKOUT_ROOT } from './lab-command.ts';
 
 export interface LabHandle {
@@ -14,14 +15,14 @@ export interface LabHandle {
   remove(): Promise<void>;
 }
 
-export async function prepareLabPod(options: { dryRun: boolean; log: (line: string) => void; root?: string }): Promise<LabHandle> {
+export async function prepareLabPod(options: { dryRun: boolean; guest?: LabGuestKind; log: (line: string) => void; root?: string }): Promise<LabHandle> {
   const root = options.root ?? CHECKOUT_ROOT;
   if (options.dryRun) {
     const realRoot = await realpath(root);
-    const plan = buildLabPlan({ realRoot, octet: deriveLabNames(realRoot).preferredOctet, cpuCount: cpus().length });
+    const plan = buildLabPlan({ realRoot, octet: deriveLabNames(realRoot).preferredOctet, cpuCount: cpus().length, guest: options.guest ?? 'vm' });
     const dir = await mkdtemp(join(tmpdir(), 'kfn-dry-run-'));
     const podYaml = join(dir, 'pod.yaml');
-    await writeFile(podYaml, buildPodYaml(plan));
+    await writeFile(podYaml, buildPodYaml(plan, plan.guest === 'vm' ? ((await findGuestImage()) ?? plannedGuestImage()) : undefined));
     options.log(`dry run: lab pod planned, not built (${podYaml})`);
     return once({ podYaml, remove: () => rm(dir, { recursive: true, force: true }) });
   }
@@ -37,7 +38,7 @@ export async function prepareLabPod(options: { dryRun: boolean; log: (line: stri
     await labDown({ root, log: options.log });
   };
   try {
-    const state = await labUp({ root, log: options.log });
+    const state = await labUp({ root, log: options.log, ...(options.guest ? { guest: options.guest } : {}) });
     return once({ podYaml: state.podYaml, remove: removeLab });
   } catch (error) {
     // labUp already tears down what it built; down again covers an interrupted up.

@@ -1,10 +1,10 @@
 // The `kvmfornfv-test` command. It decides exit codes and how much of an error to print:
 // bad input is one clear message and exit 2, never a stack trace.
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Argument, Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError, describeError, isKfnError } from '../errors.ts';
 import { EXIT } from '../results/exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
-import { labCommand } from './lab-command.ts';
+import { labCommand, labImageCommand } from './lab-command.ts';
 import { reportCommand } from './report-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
@@ -65,6 +65,7 @@ function buildProgram(setExit: (code: number) => void): Command {
       .addOption(new Option('--host-key-policy <policy>', 'SSH host key checking').choices(['strict', 'accept-new']).default('strict'))
       .option('--known-hosts <file>', 'known_hosts file read in place of ~/.ssh/known_hosts (as ssh -o UserKnownHostsFile), and where accept-new records keys')
       .option('--keep-lab', 'leave the lab pod up after the run (for debugging)', false)
+      .addOption(new Option('--lab-guest <kind>', "without --pod: the lab's guest, a QEMU VM booting Debian's RT kernel, or a namespace on the host's kernel (quicker)").choices(['vm', 'namespace']).default('vm'))
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
       .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')
       .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build');
@@ -92,7 +93,14 @@ function buildProgram(setExit: (code: number) => void): Command {
     });
 
   const lab = program.command('lab').description('build, remove or inspect the embedded lab pod on this machine');
-  for (const action of ['up', 'down', 'status'] as const) {
+  lab
+    .command('up')
+    .description('lab up')
+    .addOption(new Option('--guest <kind>', 'the guest: a QEMU VM each run launches, or a namespace on the host kernel').choices(['vm', 'namespace']).default('vm'))
+    .action(async (options: { guest: 'vm' | 'namespace' }) => {
+      setExit(await labCommand('up', options));
+    });
+  for (const action of ['down', 'status'] as const) {
     lab
       .command(action)
       .description(`lab ${action}`)
@@ -100,5 +108,12 @@ function buildProgram(setExit: (code: number) => void): Command {
         setExit(await labCommand(action));
       });
   }
+  lab
+    .command('image')
+    .description("the lab guest's disk image, kernel and keys, cached in /var/cache/kvmfornfv/images")
+    .addArgument(new Argument('<action>', 'build, status or remove').choices(['build', 'status', 'remove']))
+    .action(async (action: 'build' | 'status' | 'remove') => {
+      setExit(await labImageCommand(action));
+    });
   return program;
 }

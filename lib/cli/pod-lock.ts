@@ -1,6 +1,7 @@
 // A run locks every node it can reach, so that a nightly run and a gate job never measure
 // one pod at once. Nodes that cannot be reached are left to the cases, which report them
 // as errors; a lock held by another run fails the run at once, naming the holder.
+// Launched guests are covered by their host's lock.
 import type { Pod } from '../config/pod-model.ts';
 import type { NodeSessions } from '../harness/node-sessions.ts';
 import { acquirePodLock, type PodLock } from '../lock/pod-lock.ts';
@@ -16,7 +17,8 @@ export async function lockPod(args: {
   onLost: (node: string, detail: string) => void;
 }): Promise<PodLock | undefined> {
   const reachable: NodeSession[] = [];
-  for (const node of args.pod.nodes.filter((n) => n.role !== 'other')) {
+  // A guest this run launches does not exist yet; locking its host covers it.
+  for (const node of args.pod.nodes.filter((n) => n.role !== 'other' && n.launch === undefined)) {
     try {
       reachable.push(await args.sessions.session(node));
     } catch {

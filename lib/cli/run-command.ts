@@ -35,6 +35,7 @@ import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
 import { checkBaselineOption, judgeRegression, parseCompareAcross, recordHistory } from './regression-stage.ts';
 import { openRunLog, type RunLog } from './run-log.ts';
 import { createSessionSource } from './session-source.ts';
+import { guestNotes, selectionNeedsGuests, startPodGuests, type PodGuests } from '../guest/guests.ts';
 
 export interface RunCommandOptions {
   test: string;
@@ -46,6 +47,8 @@ export interface RunCommandOptions {
   hostKeyPolicy: 'strict' | 'accept-new';
   knownHosts?: string;
   keepLab: boolean;
+  /** Without --pod: the lab's guest kind (default vm). */
+  labGuest?: 'vm' | 'namespace';
   /** -r: push to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL). */
   report: boolean;
   /** --baseline last|FILE: judge regressions against an earlier run. */
@@ -92,7 +95,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     if (options.pod) {
       pod = loadPod(options.pod);
     } else {
-      lab = await prepareLabPod({ dryRun: options.dryRun, log: (l) => progress.note(l) });
+      lab = await prepareLabPod({ dryRun: options.dryRun, guest: options.labGuest ?? 'vm', log: (l) => progress.note(l) });
       pod = loadPod(lab.podYaml);
     }
   } catch (error) {
@@ -117,6 +120,12 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const source = createSessionSource({ pod, dryRun: options.dryRun, runId, log, hostKeyPolicy: options.hostKeyPolicy, knownHosts: options.knownHosts });
   const sessions = createNodeSessions(pod, source, log);
   let releaseLock: () => Promise<void> = async () => {};
+  let guests: PodGuests | undefined;
+  let guestProblems: string[] = [];
+  const stopGuests = async () => {
+    if (guests) guestProblems = await guests.stop();
+    guests = undefined;
+  };
   const removeLab = async () => {
     if (lab && !options.keepLab) await lab.remove();
   };
@@ -126,6 +135,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       log(line);
     },
     emergencyCleanup: async () => {
+      await stopGuests().catch(() => {});
       await sessions.cleanupAll().catch(() => {});
       await releaseLock().catch(() => {});
       await removeLab().catch(() => {});
@@ -142,6 +152,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   try {
     const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost });
     if (lock) releaseLock = () => lock.release();
+    if (selectionNeedsGuests(selectCases(catalogue, options.test))) {
+      guests = await startPodGuests({ pod, sessions, dryRun: options.dryRun, log, note: (l) => progress.note(l) });
+      notes.push(...guestNotes(guests));
+    }
     run = await executeRun({
       catalogue,
       selection: options.test,
@@ -165,6 +179,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         log,
         recordSystemInfo: sessions.recordSystemInfo,
         recordToolVersion: sessions.recordToolVersion,
+        nodeInfo: (name) => sessions.systemInfo[name],
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
       },
     });
@@ -172,13 +187,15 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     // Only a failure around the cases lands here (the pod lock); the cases never throw.
     run = failedStartRun({ catalogue, selection: options.test, runId, environment, reason: describeError(error), profile: profile.name, lab: pod.lab, pod });
   } finally {
+    await stopGuests().catch((e: unknown) => log(`stopping the guests failed: ${describeError(e)}`));
     await sessions.cleanupAll().catch((e: unknown) => log(`cleanup failed: ${describeError(e)}`));
     await releaseLock().catch((e: unknown) => log(`pod lock release failed: ${describeError(e)}`));
     await sessions.closeAll().catch(() => {});
   }
   const labProblem = await removeLab().then(() => undefined, describeError);
   abort.dispose();
-  return finishRun({ run, runDir, resultsRoot, labProblem, lockLost, received: abort.received(), options, profile, reporters, runLog, log });
+  const guestProblem = guestProblems.length > 0 ? guestProblems.join('; ') : undefined;
+  return finishRun({ run, runDir, resultsRoot, labProblem, guestProblem, lockLost, received: abort.received(), options, profile, reporters, runLog, log });
 }
 
 async function finishRun(args: {
@@ -186,6 +203,7 @@ async function finishRun(args: {
   runDir: string;
   resultsRoot: string;
   labProblem: string | undefined;
+  guestProblem: string | undefined;
   lockLost: string | undefined;
   received: NodeJS.Signals | undefined;
   options: RunCommandOptions;
@@ -196,6 +214,7 @@ async function finishRun(args: {
 }): Promise<number> {
   const { run, options } = args;
   if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
+  if (args.guestProblem) run.notes.push(`a launched guest was not removed cleanly: ${args.guestProblem}`);
   if (args.received) run.notes.push(`aborted by ${args.received}`);
   if (args.lockLost) run.notes.push(args.lockLost);
   let regressionProblem: string | undefined;
@@ -211,7 +230,7 @@ async function finishRun(args: {
   const outcome = outcomeOfCases(run, { dryRun: options.dryRun });
   run.exitCode = exitCodeFor({
     ...outcome,
-    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.guestProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
     regression: run.regression?.failing ?? false,
   });
   // The reporters end with the pushes, then settle the exit code (a failed push is 69

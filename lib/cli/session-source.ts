@@ -52,6 +52,7 @@ export function createSessionSource(options: SessionSourceOptions): SessionSourc
   });
   return {
     get: (node) => pool.get(node),
+    retire: (node) => pool.retire(node.name),
     cleanupAll: async () => {
       await pool.cleanupAll();
     },

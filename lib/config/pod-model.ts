@@ -1,5 +1,6 @@
 // The pod as the harness sees it after pod.yaml has been validated and resolved.
 // Everything downstream (SSH, suites, reports) reads these types, never the raw YAML.
+import type { GuestLaunch } from './guest-launch.ts';
 
 /** Roles the test plan uses. Yardstick's names are mapped onto these when loading. */
 export type NodeRole = 'host' | 'guest' | 'tgen' | 'other';
@@ -73,6 +74,10 @@ export interface PodNode {
   tools: Record<string, string>;
   /** Free-form extra settings a topology may read (e.g. OVS or SR-IOV options). */
   extra: Record<string, unknown>;
+  /** For a guest: the host node it runs on (pod.yaml host_node). */
+  hostNode?: string;
+  /** For a guest the harness starts itself: how (pod.yaml launch:). */
+  launch?: GuestLaunch;
 }
 
 export interface Pod {

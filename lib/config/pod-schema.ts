@@ -4,6 +4,7 @@
 // add it to nodeFields: it is then typed, and covered by the misspelling check (pod-keys.ts).
 // Field checks are pure and exported so that other inputs (CLI, lab) reuse them.
 import * as z from 'zod';
+import { launchSchema } from './guest-launch.ts';
 import type { NodeRole } from './pod-model.ts';
 import { tryParseCpuList } from './cpu-list.ts';
 import { classifyKey, findCloseName } from './pod-keys.ts';
@@ -154,7 +155,8 @@ export const portSchema = strict(
 export const nodeFields = {
   name: matching(NAME_PATTERN, 'a node name (letters, digits, ".", "_", "-")'),
   role,
-  ip: matching(/^\S+$/, 'an IP address or host name'),
+  // Required, except for a guest the harness launches itself (launch:), reached through its host.
+  ip: matching(/^\S+$/, 'an IP address or host name').optional(),
   user: text('a user name').default('root'),
   ssh_port: sshPort.default(22),
   key_filename: text('a path to a private key file').optional(),
@@ -172,6 +174,9 @@ export const nodeFields = {
   ports: z.array(portSchema, { error: 'expected a list of ports' }).optional(),
   tools: z.record(z.string(), absolutePath, { error: 'expected a mapping of tool name to path' }).optional(),
   extra: z.record(z.string(), z.unknown(), { error: 'expected a mapping' }).optional(),
+  /** The host node a guest runs on, for launched and existing guests alike. */
+  host_node: matching(NAME_PATTERN, 'the name of the host node this guest runs on').optional(),
+  launch: launchSchema.optional(),
 };
 
 /** The node keys this suite reads, for the misspelling check: every key of nodeFields. */

@@ -7,6 +7,8 @@ import type { DataPort, HostKeyPin, JumpHost, Pod, PodNode, SecretRef } from './
 import { formatCpuList } from './cpu-list.ts';
 import { collectNestedSecrets } from './pod-keys.ts';
 import { buildPodNotes } from './pod-notes.ts';
+import { resolveLaunch } from './guest-launch.ts';
+import { checkGuestNode, checkGuestRelations, resolveLaunchedConnection, type GuestFacts } from './pod-guests.ts';
 import { findMisspeltKeys, nodeFields, nodeSchema, podFileSchema, SUITE_NODE_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
 import { buildConfigIssues, formatIssuePath } from './zod-issues.ts';
 import { readYamlFile } from './yaml-file.ts';
@@ -19,14 +21,10 @@ export interface LoadPodOptions {
 const WHAT = 'a pod inventory: a mapping with a nodes: list (Yardstick pod.yaml format)';
 
 /** What the checks across fields can know about a node, even one with bad fields. */
-interface NodeFacts {
-  index: number;
-  raw: Record<string, unknown>;
+interface NodeFacts extends GuestFacts {
   parsed: NodeInput | undefined;
-  name?: string;
-  role?: PodNode['role'];
   jumpHost?: JumpHostInput;
-  ports: { name: string; peer?: string }[];
+  ports: { name: string; peer?: string; mac?: string }[];
 }
 
 // The CLI and suites load the pod once, through here.
@@ -77,7 +75,10 @@ function readNode(rawNode: unknown, index: number, issues: ConfigIssue[]): NodeF
     name: field('name'),
     role: field('role')?.role,
     jumpHost: field('jump_host'),
-    ports: ports?.map((p) => ({ name: p.name, peer: p.peer })) ?? [],
+    ports: ports?.map((p) => ({ name: p.name, peer: p.peer, mac: p.mac })) ?? [],
+    hostNode: field('host_node'),
+    launch: field('launch'),
+    rtCpus: field('rt_cpus'),
   };
   const suffix = label(facts);
   const fieldIssues = result.success ? [] : buildConfigIssues(result.error.issues, { input: rawNode, pathPrefix: ['nodes', index] });
@@ -86,6 +87,7 @@ function readNode(rawNode: unknown, index: number, issues: ConfigIssue[]): NodeF
   for (const m of findMisspeltKeys(raw, 'node')) add([m.key], m.message);
   if (raw.password !== undefined && raw.password_env !== undefined) add(['password_env'], 'give at most one of password or password_env');
   checkCpus({ raw, role: facts.role, rt: field('rt_cpus'), hk: field('housekeeping_cpus'), add });
+  checkGuestNode(facts, add);
   const seen = new Set<string>();
   ports?.forEach((port, i) => {
     if (seen.has(port.name)) add(['ports', i, 'name'], `expected a port name unique on this node, got "${port.name}" twice`);
@@ -132,6 +134,7 @@ function checkAcrossNodes(facts: NodeFacts[], issues: ConfigIssue[]): void {
     }
     checkPeers(f, byName, issues);
   }
+  checkGuestRelations(facts, issues);
 }
 
 function checkPeers(f: NodeFacts, byName: Map<string, NodeFacts>, issues: ConfigIssue[]): void {
@@ -171,7 +174,7 @@ function resolveJumpHost(input: JumpHostInput, all: NodeInput[]): JumpHost {
   if ('byName' in input) {
     const node = all.find((n) => n.name === input.byName) as NodeInput;
     return defined({
-      ip: node.ip,
+      ip: node.ip as string,
       user: node.user,
       sshPort: node.ssh_port,
       keyFilename: node.key_filename,
@@ -197,23 +200,27 @@ function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
   const ports: DataPort[] = (node.ports ?? []).map((p) =>
     defined({ name: p.name, interface: p.interface, pci: p.pci?.toLowerCase(), mac: p.mac?.toLowerCase(), lineRateBps: p.line_rate, peer: p.peer }),
   );
+  const connection = resolveLaunchedConnection(node);
+  const jumpHost = connection.jumpByName ? { byName: connection.jumpByName } : node.jump_host;
   return defined({
     name: node.name,
     role: node.role.role,
     declaredRole: node.role.declaredRole,
-    ip: node.ip,
+    ip: connection.ip,
     user: node.user,
-    sshPort: node.ssh_port,
+    sshPort: connection.sshPort,
     keyFilename: node.key_filename,
     privateKey: node.pkey,
     password: node.password,
     passwordRef: secretRef(node.password_env),
     keyPassphraseRef: secretRef(node.key_passphrase_env),
     unusedSecrets: readUnusedSecrets(node),
-    jumpHost: node.jump_host ? resolveJumpHost(node.jump_host, all) : undefined,
+    jumpHost: jumpHost ? resolveJumpHost(jumpHost, all) : undefined,
     hostKey: resolveHostKey(node.host_key),
-    rtCpus: node.rt_cpus ?? [],
-    housekeepingCpus: node.housekeeping_cpus ?? [],
+    rtCpus: connection.rtCpus ?? node.rt_cpus ?? [],
+    housekeepingCpus: connection.housekeepingCpus ?? node.housekeeping_cpus ?? [],
+    hostNode: node.host_node,
+    launch: node.launch ? resolveLaunch(node.launch) : undefined,
     ports,
     tools: { ...node.tools },
     extra: { ...node.extra },

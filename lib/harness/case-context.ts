@@ -48,6 +48,8 @@ export interface CaseContext {
   recordDetails(key: string, value: unknown): void;
   recordSystemInfo(info: NodeSystemInfo): void;
   recordToolVersion(node: string, tool: string, version: string): void;
+  /** Set when the node's figures come from software emulation (a launched guest under TCG): the label to show beside them. */
+  emulation(node: PodNode): string | undefined;
   /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
   annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
 }

@@ -14,6 +14,12 @@ export interface LimitTestOptions {
   withheld?: (limit: Limit) => string | undefined;
 }
 
+// The label every test about an emulated guest carries, in JUnit properties and output alike.
+export function annotateEmulation(ctx: CaseContext, node: PodNode): void {
+  const label = ctx.emulation(node);
+  if (label) ctx.annotate({ properties: { emulated: true, accelerator: 'tcg' }, systemOut: label });
+}
+
 /** Declares an `it` per limit that applies to the node; figures are read when the test runs. */
 export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (metric: string) => Figure[], options: LimitTestOptions = {}): void {
   for (const limit of ctx.limitsFor(node)) {
@@ -26,6 +32,7 @@ export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (
       continue;
     }
     it(`${describeLimit(limit)} (${limit.action})`, function () {
+      annotateEmulation(ctx, node);
       const verdict = evaluateLimit(limit, figuresFor(limit.metric));
       // A monitor limit never fails the run, but an unknown figure must not read as a pass:
       // it is reported as skipped with the reason. Under assert it stays an error.

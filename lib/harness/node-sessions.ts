@@ -9,6 +9,8 @@ import { parseSysinfo } from '../tools/sysinfo/parse.ts';
 /** What the harness needs of a session pool; lib/remote's SessionPool and the dry-run pool fit it. */
 export interface SessionSource {
   get(node: PodNode): Promise<NodeSession>;
+  /** Cleans up, closes and forgets one node's session; returns the cleanup error, if any. */
+  retire(node: PodNode): Promise<string | undefined>;
   cleanupAll(): Promise<void>;
   closeAll(): Promise<void>;
 }
@@ -19,6 +21,10 @@ export interface NodeSessions {
   readonly tools: Record<string, Record<string, string>>;
   recordToolVersion(node: string, tool: string, version: string): void;
   recordSystemInfo(info: NodeSystemInfo): void;
+  /** From now on, sessions to this node fail with this error (a launched guest that did not boot). */
+  markUnavailable(node: PodNode, error: Error): void;
+  /** Before a node goes away (a launched guest's VM stops): clean up and close its session, and open no new one. */
+  retire(node: PodNode): Promise<string | undefined>;
   /** Stops every remote process of this run and removes its remote files, on every node reached. */
   cleanupAll(): Promise<void>;
   closeAll(): Promise<void>;
@@ -28,6 +34,7 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
   const systemInfo: Record<string, NodeSystemInfo> = {};
   const tools: Record<string, Record<string, string>> = {};
   const probed = new Map<string, Promise<void>>();
+  const unavailable = new Map<string, Error>();
 
   const probe = async (node: PodNode, session: NodeSession) => {
     const result = await session.exec({ script: buildSysinfoScript() }, { reject: false, label: 'sysinfo', privileged: false });
@@ -43,6 +50,8 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
     tools,
     async session(node) {
       if (!pod.nodes.includes(node)) throw new Error(`node ${node.name} is not in pod ${pod.name}`);
+      const blocked = unavailable.get(node.name);
+      if (blocked) throw blocked;
       const session = await source.get(node);
       if (!probed.has(node.name)) probed.set(node.name, probe(node, session));
       await probed.get(node.name);
@@ -53,6 +62,13 @@ export function createNodeSessions(pod: Pod, source: SessionSource, log: (line: 
     },
     recordSystemInfo(info) {
       systemInfo[info.node] = info;
+    },
+    markUnavailable(node, error) {
+      unavailable.set(node.name, error);
+    },
+    retire(node) {
+      unavailable.set(node.name, new Error(`node ${node.name} is gone: its session was retired`));
+      return source.retire(node);
     },
     cleanupAll: () => source.cleanupAll(),
     closeAll: () => source.closeAll(),

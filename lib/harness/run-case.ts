@@ -33,6 +33,8 @@ export interface RunScope {
   log(line: string): void;
   recordSystemInfo(info: NodeSystemInfo): void;
   recordToolVersion(node: string, tool: string, version: string): void;
+  /** What is known of a node so far (sysinfo, a launched guest's record). */
+  nodeInfo?(node: string): NodeSystemInfo | undefined;
   /** Mocha timeout for one hook or test. */
   hookTimeoutMs: number;
   suitesDir?: string;
@@ -90,6 +92,10 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     },
     recordSystemInfo: scope.recordSystemInfo,
     recordToolVersion: scope.recordToolVersion,
+    emulation: (node) => {
+      const launch = scope.nodeInfo?.(node.name)?.launch;
+      return launch?.emulated ? `${node.name} is a QEMU guest under TCG, software emulation: its figures test function, not real-time quality` : undefined;
+    },
     annotate(annotation) {
       if (!currentTest) throw new Error('annotate() is for use inside a test (it), not in a hook');
       const a = annotationOf(currentTest);

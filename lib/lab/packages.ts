@@ -20,6 +20,10 @@ export const LAB_PACKAGES: readonly string[] = Object.freeze([
   'make',
   'procps',
   'util-linux',
+  // The guest VM: QEMU, and its image built from Debian packages.
+  'qemu-system-x86',
+  'mmdebstrap',
+  'e2fsprogs',
 ]);
 
 /** Binaries the lab itself runs, with the package that ships each. */

@@ -58,8 +58,26 @@ export interface LabPaths {
   logDir: string;
 }
 
+/** Where the lab's guest runs: a QEMU VM launched by each run, or a namespace on the host's kernel. */
+export type LabGuestKind = 'vm' | 'namespace';
+
+/** The VM guest's wiring inside the host namespace: its NIC's tap joins a bridge with the veth end. */
+export interface LabVmWiring {
+  bridge: string;
+  tap: string;
+  /** The guest NIC's MAC: the pod's guest:gi port. */
+  nicMac: string;
+  /** The guest NIC's address (the interrupt link's far end). */
+  address: string;
+  /** Host loopback port QEMU forwards to the guest's sshd. */
+  sshForwardPort: number;
+}
+
 export interface LabPlan {
   root: string;
+  guest: LabGuestKind;
+  /** Set when guest is vm. */
+  vm?: LabVmWiring;
   names: LabNames;
   octet: number;
   managementCidr: string;
@@ -116,7 +134,8 @@ function buildMac(names: LabNames, linkIndex: number, side: number): string {
 }
 
 // The full layout of one lab; `octet` comes from the collision check.
-export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount: number }): LabPlan {
+export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount: number; guest?: LabGuestKind }): LabPlan {
+  const guest = input.guest ?? 'namespace';
   const { realRoot, octet } = input;
   if (!Number.isInteger(octet) || octet < 0 || octet > 255) throw new RangeError(`octet must be 0..255, got ${octet}`);
   const names = deriveLabNames(realRoot);
@@ -143,15 +162,24 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 1', a: end('tgen', 't1', 2, 1), b: end('host', 'h1', 2, 2) },
     { purpose: 'SR-IOV passthrough analogue, VF 0', a: end('tgen', 't2', 3, 1), b: end('guest', 'g0', 3, 2) },
     { purpose: 'SR-IOV passthrough analogue, VF 1', a: end('tgen', 't3', 4, 1), b: end('guest', 'g1', 4, 2) },
-    {
-      purpose: 'device-interrupt test: 1 ms frames from tgen to guest',
-      a: end('tgen', 'ti', 5, 1, `198.19.${octet}.1/30`),
-      b: end('guest', 'gi', 5, 2, `198.19.${octet}.2/30`),
-    },
+    guest === 'vm'
+      ? {
+          // The far end stays in the host namespace, bridged to the VM's tap: the guest NIC is virtio-net.
+          purpose: 'device-interrupt test: 1 ms frames from tgen to the guest VM (veth end bridged to its tap in host)',
+          a: end('tgen', 'ti', 5, 1, `198.19.${octet}.1/30`),
+          b: end('host', 'gi', 5, 3),
+        }
+      : {
+          purpose: 'device-interrupt test: 1 ms frames from tgen to guest',
+          a: end('tgen', 'ti', 5, 1, `198.19.${octet}.1/30`),
+          b: end('guest', 'gi', 5, 2, `198.19.${octet}.2/30`),
+        },
     { purpose: 'generator loopback for calibration', a: end('tgen', 'c0', 6, 1), b: end('tgen', 'c1', 6, 2) },
   ];
   return {
     root: realRoot,
+    guest,
+    ...(guest === 'vm' ? { vm: { bridge: 'vmbr-gi', tap: 'vmtap-gi', nicMac: buildMac(names, 5, 2), address: `198.19.${octet}.2/30`, sshForwardPort: 10022 } } : {}),
     names,
     octet,
     managementCidr: `${net}.0/24`,
@@ -171,5 +199,6 @@ export function listPlanIfnames(plan: LabPlan): string[] {
     ...plan.nodes.map((n) => n.rootLink),
     MGMT_IFNAME,
     ...plan.links.flatMap((l) => [l.a.ifname, l.b.ifname]),
+    ...(plan.vm ? [plan.vm.bridge, plan.vm.tap] : []),
   ];
 }

@@ -45,6 +45,8 @@ export interface LabState {
   /** False until every step of `up` succeeded. */
   complete: boolean;
   createdAt: string;
+  /** The lab's guest kind; absent in states written before VM guests (namespace). */
+  guest?: 'vm' | 'namespace';
 }
 
 // A missing or unreadable state file is not an error: `down` then discovers by prefix.

@@ -10,7 +10,8 @@ import { assertOwnedByUs, buildOwnerAlias, teardownLab } from './down.ts';
 import { assertRoot, runCommand } from './exec.ts';
 import { buildKnownHosts, buildPodYaml, buildSshdConfig } from './files.ts';
 import { LAB_CORE_BINARIES, ensureLabPackages } from './packages.ts';
-import { buildLabPaths, buildLabPlan, deriveLabNames, MGMT_IFNAME, type LabPlan } from './plan.ts';
+import { buildLabPaths, buildLabPlan, deriveLabNames, MGMT_IFNAME, type LabGuestKind, type LabPlan } from './plan.ts';
+import { ensureGuestImage, type GuestImage } from './image/build.ts';
 import { inspectLab, resolveRoot, type LabOptions } from './status.ts';
 import { LAB_STATE_VERSION, writeLabState, type LabState } from './state.ts';
 import { parseTakenNetworks, pickFreeOctet } from './subnet.ts';
@@ -25,12 +26,16 @@ export const LAB_UP_STEPS = [
   'namespaces',
   'management-links',
   'data-links',
+  'vm-bridge',
   'sshd',
+  'guest-image',
   'pod-yaml',
 ] as const;
 export type LabUpStep = (typeof LAB_UP_STEPS)[number];
 
 export interface LabUpOptions extends LabOptions {
+  /** The lab's guest: a QEMU VM each run launches (default), or a namespace on the host's kernel. */
+  guest?: LabGuestKind;
   /** For tests only: throw right after this step, to exercise the cleanup of a failed `up`. */
   failAfterStep?: LabUpStep;
   /** For tests only: stop right after this step without cleaning up, as if `up` had been killed. */
@@ -68,6 +73,7 @@ function buildInitialState(plan: LabPlan): LabState {
     resources: { namespaces: [], rootLinks: [], pids: [] },
     complete: false,
     createdAt: new Date().toISOString(),
+    guest: plan.guest,
   };
 }
 
@@ -114,6 +120,16 @@ async function createDataLinks(plan: LabPlan): Promise<void> {
     }
     for (const end of [a, b]) await runCommand(['ip', '-n', ns(end.node), 'link', 'set', 'dev', end.ifname, 'up']);
   }
+}
+
+// The VM's NIC meets the interrupt link on a bridge in the host namespace; the launcher adds its tap.
+async function createVmBridge(plan: LabPlan): Promise<void> {
+  if (!plan.vm) return;
+  const host = plan.nodes.find((n) => n.name === 'host')!.namespace;
+  await runCommand(['ip', '-n', host, 'link', 'add', 'name', plan.vm.bridge, 'type', 'bridge']);
+  await runCommand(['ip', 'netns', 'exec', host, 'sysctl', '-q', '-w', `net.ipv6.conf.${plan.vm.bridge}.disable_ipv6=1`]);
+  await runCommand(['ip', '-n', host, 'link', 'set', 'dev', 'gi', 'master', plan.vm.bridge]);
+  await runCommand(['ip', '-n', host, 'link', 'set', 'dev', plan.vm.bridge, 'up']);
 }
 
 async function waitForPidFile(file: string, deadline: number): Promise<number> {
@@ -190,7 +206,7 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
       await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
     });
     await run('subnet', async () => {
-      plan = buildLabPlan({ realRoot, octet: await chooseOctet(names.preferredOctet), cpuCount: cpus().length });
+      plan = buildLabPlan({ realRoot, octet: await chooseOctet(names.preferredOctet), cpuCount: cpus().length, guest: options.guest ?? 'vm' });
       state = buildInitialState(plan);
       await save();
       log(`lab: management network ${plan.managementCidr}`);
@@ -228,8 +244,13 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
       }
     });
     await run('data-links', () => createDataLinks(p));
+    await run('vm-bridge', () => createVmBridge(p));
     await run('sshd', () => startSshds(p, s, save));
-    await run('pod-yaml', () => writeFile(p.paths.podYaml, buildPodYaml(p), { mode: 0o644 }));
+    let image: GuestImage | undefined;
+    await run('guest-image', async () => {
+      if (p.guest === 'vm') image = await ensureGuestImage({ log });
+    });
+    await run('pod-yaml', () => writeFile(p.paths.podYaml, buildPodYaml(p, image), { mode: 0o644 }));
     s.complete = true;
     await save();
     log(`lab: ${p.names.prefix} is up; pod file ${p.paths.podYaml}`);

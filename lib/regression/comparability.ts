@@ -79,6 +79,8 @@ export function buildComparabilityKey(run: RunResult, figure: RegressionFigure, 
     parts.push({ name: `kernel of ${name}`, value: kernelOf(info), waivableAs: 'kernel' });
     // A node with no QEMU (bare metal, a namespace) records null; that is a fact, not a gap.
     if (info) parts.push({ name: `QEMU on ${name}`, value: info.qemuVersion ?? 'none found', waivableAs: 'qemu' });
+    // The QEMU that ran a launched guest (a gate job's new build); its accelerator is a case condition.
+    if (info?.launch) parts.push({ name: `QEMU running ${name}`, value: info.launch.qemuVersion, waivableAs: 'qemu' });
   }
   return parts;
 }
@@ -125,7 +127,7 @@ function reasonFor(name: string, baseline: string | null, current: string | null
   if (name === 'duration') return `${ref} ran ${baseline}, ${cur} ${current}: max and percentiles over different lengths mislead`;
   if (name === 'load') return `${ref} ran under load ${baseline}, ${cur} under ${current}: different loads are different tests`;
   if (name.startsWith('kernel of')) return `${name} differs (${ref} ${baseline}, ${cur} ${current}): a different kernel is a different system; add kernel to regression.compare_across to compare anyway`;
-  if (name.startsWith('QEMU on')) return `${name} differs (${ref} ${baseline}, ${cur} ${current}); add qemu to regression.compare_across to compare anyway`;
+  if (name.startsWith('QEMU on') || name.startsWith('QEMU running')) return `${name} differs (${ref} ${baseline}, ${cur} ${current}); add qemu to regression.compare_across to compare anyway`;
   if (name === ACCELERATOR_CONDITION) return `${name} differs: ${ref} ${baseline}, ${cur} ${current}: figures of an emulated or another hypervisor are not KVM's`;
   return `${name} differs: ${ref} ${baseline}, ${cur} ${current}`;
 }

@@ -44,6 +44,30 @@ export class SessionPool {
     return [...this.#sessions.keys()];
   }
 
+  // Cleans up and closes one node's session and forgets it, before the node itself goes away
+  // (a launched guest before its VM stops); never throws, returns the error if a step failed.
+  async retire(name: string): Promise<string | undefined> {
+    const pending = this.#sessions.get(name);
+    this.#sessions.delete(name);
+    if (!pending) return undefined;
+    let session: NodeSession;
+    try {
+      session = await pending;
+    } catch {
+      return undefined;
+    }
+    try {
+      await session.cleanup();
+      return undefined;
+    } catch (e) {
+      const error = describeError(e);
+      this.#log(`[${name}] cleanup failed: ${error}`);
+      return error;
+    } finally {
+      await session.close().catch(() => undefined);
+    }
+  }
+
   // Stop detached processes and remove run directories on every node; never throws.
   cleanupAll(): Promise<NodeTeardown[]> {
     return this.#forEach('cleanup', (s) => s.cleanup());

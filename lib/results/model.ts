@@ -8,7 +8,8 @@ import type { RegressionReport } from './regression-report.ts';
 // 1.1.0 `pushes`. 1.2.0 bounds stay bounds in every comparison: `comparison` cells gain
 // `ndrVsBaseline`, `p99VsBaseline`, `maxVsBaseline` (lib/results/comparison.ts Delta),
 // `maxAtLeastNs` and `conditions`, and their signed `*Delta*` fields are set only when both
-// figures are exact; `regression.compared[]` gains `change`.
+// figures are exact; `regression.compared[]` gains `change`; `nodes[].launch` records a guest the
+// harness launched (accelerator and why, QEMU, guest kernel, thread placement read back).
 export const RESULTS_SCHEMA_VERSION = '1.2.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
@@ -67,6 +68,28 @@ export interface NodeSystemInfo {
   kindEvidence: string;
   qemuVersion: string | null;
   cpus: number | null;
+  /** For a guest the harness launched: how, and what was read back. */
+  launch?: GuestLaunchRecord;
+}
+
+/** A launched guest as it ran: the accelerator and why, QEMU, and where its threads ran. */
+export interface GuestLaunchRecord {
+  hostNode: string;
+  accelerator: 'kvm' | 'tcg';
+  acceleratorReason: string;
+  /** TCG: software emulation; the guest's latency figures test function, not quality. */
+  emulated: boolean;
+  qemuBinary: string;
+  qemuVersion: string;
+  kernelRelease: string | null;
+  kernelCmdline: string;
+  bootSeconds: number;
+  command: string[];
+  /** virtio-net options of each data NIC, by port. */
+  nicOptions: Record<string, Record<string, string>>;
+  /** Read back from /proc after pinning. */
+  vcpus: Array<{ index: number; tid: number; rt: boolean; hostCpus: number[]; policy: string; priority: number }>;
+  threads: Array<{ tid: number; name: string; cpus: number[]; policy: string; priority: number }>;
 }
 
 export interface CaseResult {

@@ -36,6 +36,8 @@ export interface HugepageRequest {
   sizeKb: number;
   /** Pages wanted in total; per node when perNode is given. */
   pages: number;
+  /** Pages wanted free, on top of those in use (a launched guest's RAM): the total grows by what is missing. */
+  freeWanted?: number;
   perNode?: Record<number, number>;
   /** Where to mount hugetlbfs when no mount serves the size. */
   mountPoint: string;
@@ -117,9 +119,12 @@ export function planHugepages(state: HugepageState, request: HugepageRequest): H
       apply.push(`echo ${want} > ${nodeFile(Number(n))}`, check(nodeFile(Number(n)), want, `node ${n}`));
       changes.push(`node ${n}: ${request.sizeKb} kB pages ${have} -> ${want}`);
     }
-  } else if (pool.total < request.pages) {
-    apply.push(`echo ${request.pages} > ${dir}/nr_hugepages`, check(`${dir}/nr_hugepages`, request.pages, 'total'));
-    changes.push(`${request.sizeKb} kB pages ${pool.total} -> ${request.pages}`);
+  } else {
+    const wanted = Math.max(request.pages, request.freeWanted === undefined ? 0 : pool.total + Math.max(0, request.freeWanted - pool.free));
+    if (pool.total < wanted) {
+      apply.push(`echo ${wanted} > ${dir}/nr_hugepages`, check(`${dir}/nr_hugepages`, wanted, 'total'));
+      changes.push(`${request.sizeKb} kB pages ${pool.total} -> ${wanted}`);
+    }
   }
   if (changes.length > 0) restore.push(...restoreCounts(pool, dir, nodeFile));
   const existing = state.mounts.find((m) => m.pageSizeKb === request.sizeKb);

@@ -20,7 +20,7 @@ import { parseOvsVersion } from '../tools/ovs/version.ts';
 import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
 import { bindPciDevices, reserveHugepages } from './hugepages.ts';
-import type { ForwardingPath } from './types.ts';
+import { defaultVnfNode, type ForwardingPath } from './types.ts';
 import { applyWithUndo, runScript, saveLinkStates } from './undo.ts';
 
 const cpu = z.number().int().min(0).max(1023);
@@ -94,7 +94,7 @@ export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
     async setup(ctx: CaseContext): Promise<ForwardingPath> {
       const tgen = ctx.nodes('tgen')[0];
       const hostNode = findOvsHost(ctx, args);
-      const vnfNode = args.vnf.node ? ctx.pod.nodes.find((n) => n.name === args.vnf.node) : ctx.nodes('guest')[0];
+      const vnfNode = args.vnf.node ? ctx.pod.nodes.find((n) => n.name === args.vnf.node) : defaultVnfNode(ctx);
       if (!tgen || !hostNode || !vnfNode) throw new TopologyError(`OVS-DPDK PVP needs a tgen, a host and a guest (VNF) node; pod ${ctx.pod.name} lacks ${[!tgen && 'tgen', !hostNode && 'host', !vnfNode && 'guest'].filter(Boolean).join(', ')}`);
       const virtioUser = !args.vnf.pci;
       if (!ctx.pod.lab && (virtioUser || !args.vnf.vhost_sockets)) {

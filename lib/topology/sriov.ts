@@ -21,7 +21,7 @@ import { buildFilePrefix, buildTestpmdCommand, TESTPMD_TOOL_SPEC, type TestpmdMe
 import { baremetalArgsShape } from './baremetal.ts';
 import { bindPciDevices, reserveHugepages } from './hugepages.ts';
 import { startVnf, stopVnfWithStats, type VnfRun } from './ovs-dpdk.ts';
-import type { ForwardingPath } from './types.ts';
+import { defaultVnfNode, type ForwardingPath } from './types.ts';
 import { applyWithUndo, runScript, saveLinkStates } from './undo.ts';
 
 const vfPort = z.strictObject({
@@ -63,9 +63,9 @@ export const sriovArgsShape = {
 const shapeSchema = z.strictObject(sriovArgsShape);
 export type SriovArgs = z.output<typeof shapeSchema>;
 
-// The VNF's node: named in the args, else the pod's first guest.
+// The VNF's node: named in the args, else the pod's default VNF node.
 export function findVnfNode(ctx: Pick<CaseContext, 'pod' | 'nodes'>, args: Pick<SriovArgs, 'vnf_node'>): PodNode | undefined {
-  return args.vnf_node ? ctx.pod.nodes.find((n) => n.name === args.vnf_node) : ctx.nodes('guest')[0];
+  return args.vnf_node ? ctx.pod.nodes.find((n) => n.name === args.vnf_node) : defaultVnfNode(ctx);
 }
 
 // The VF configuration: run.args win, else the guest's pod.yaml extra.sriov; none on the lab.

@@ -28,3 +28,9 @@ export interface Topology {
   /** Keeps the data path's own statistics (testpmd, OVS PMD stats) in the raw outputs. */
   collectEvidence?(ctx: CaseContext): Promise<void>;
 }
+
+// The node whose VNF forwards when a case names none: the one pod.yaml marks with
+// extra.forwarding_vnf (the lab's namespace VNF while its guest is a VM), else the first guest.
+export function defaultVnfNode(ctx: Pick<CaseContext, 'pod' | 'nodes'>): PodNode | undefined {
+  return ctx.pod.nodes.find((n) => n.extra.forwarding_vnf === true) ?? ctx.nodes('guest')[0];
+}

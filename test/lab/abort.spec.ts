@@ -19,7 +19,7 @@ describe('lab: SIGTERM during a measurement', function () {
   let elapsedMs = 0;
 
   before(async () => {
-    const child = execa(process.execPath, [BIN, 'run', '-t', 'timer', '--duration', '120', '--results', results], { reject: false, all: true, cwd: REPO_ROOT });
+    const child = execa(process.execPath, [BIN, 'run', '-t', 'timer', '--duration', '120', '--lab-guest', 'namespace', '--results', results], { reject: false, all: true, cwd: REPO_ROOT });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`cyclictest never started:\n${seen}`)), 120_000);

@@ -41,7 +41,7 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
     await influx.query('CREATE DATABASE kvmfornfv');
     const env = { TEST_DB_URL: pathToFileURL(payloadFile).href, INFLUXDB_URL: `${influx.baseUrl}/write?db=kvmfornfv`, BUILD_TAG, CI_LOOP: 'daily' };
     // One lab for both runs: a run that finds the lab up uses it and leaves it up.
-    const up = await runCliProcess(['lab', 'up'], { timeoutMs: 240_000 });
+    const up = await runCliProcess(['lab', 'up', '--guest', 'namespace'], { timeoutMs: 240_000 });
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
     for (const extra of [[], ['--baseline', 'last']]) {
       const before = new Set(readdirSafe(resultsRoot));

@@ -23,7 +23,7 @@ describe('lab: run -t device_interrupt', function () {
   let output: string;
 
   before(async () => {
-    const run = await runCliProcess(['run', '-t', 'device_interrupt', '--duration', String(DURATION_S), '--results', resultsRoot], { timeoutMs: 280_000 });
+    const run = await runCliProcess(['run', '-t', 'device_interrupt', '--duration', String(DURATION_S), '--lab-guest', 'namespace', '--results', resultsRoot], { timeoutMs: 280_000 });
     exitCode = run.exitCode;
     output = `${run.stdout}\n${run.stderr}`;
     const [id] = readdirSync(resultsRoot);

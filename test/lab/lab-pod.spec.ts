@@ -76,7 +76,7 @@ describe('lab pod on this machine (as root)', function () {
   });
 
   it('up builds a lab whose status is healthy', async () => {
-    state = await labUp({ root });
+    state = await labUp({ root, guest: 'namespace' });
     expect(state.complete).to.equal(true);
     expect(state.prefix).to.equal(deriveLabNames(state.root).prefix);
     const status = await labStatus({ root });
@@ -119,7 +119,7 @@ describe('lab pod on this machine (as root)', function () {
 
   it('a second up changes nothing and returns the same state', async () => {
     const pids = state.nodes.map((n) => n.sshdPid);
-    const again = await labUp({ root });
+    const again = await labUp({ root, guest: 'namespace' });
     expect(again).to.deep.equal(state);
     expect(again.nodes.map((n) => n.sshdPid)).to.deep.equal(pids);
     for (const pid of pids) expect(existsSync(`/proc/${pid}`), `sshd ${pid}`).to.equal(true);
@@ -140,7 +140,7 @@ describe('lab pod on this machine (as root)', function () {
 
   it('a failed up names its step and leaves nothing behind', async () => {
     let caught: unknown;
-    await labUp({ root, installPackages: false, failAfterStep: 'namespaces' }).catch((e: unknown) => (caught = e));
+    await labUp({ root, installPackages: false, guest: 'namespace', failAfterStep: 'namespaces' }).catch((e: unknown) => (caught = e));
     expect(caught).to.be.instanceOf(LabError);
     expect((caught as Error).message).to.match(/^lab up failed at step "namespaces": injected failure .*; the partial lab was removed$/);
     await expectNothingLeft(state.root);
@@ -148,7 +148,7 @@ describe('lab pod on this machine (as root)', function () {
   });
 
   it('down cleans a half-built lab found by prefix alone, without state.json', async () => {
-    await labUp({ root, installPackages: false, abandonAfterStep: 'sshd' }).catch(() => undefined);
+    await labUp({ root, installPackages: false, guest: 'namespace', abandonAfterStep: 'sshd' }).catch(() => undefined);
     expect(await listNamespaces(state.prefix)).to.have.length(3);
     unlinkSync(join(root, '.lab', 'state.json'));
     const report = await labDown({ root });
@@ -158,9 +158,9 @@ describe('lab pod on this machine (as root)', function () {
   });
 
   it('up rebuilds a half-built lab into a healthy one', async () => {
-    await labUp({ root, installPackages: false, abandonAfterStep: 'data-links' }).catch(() => undefined);
+    await labUp({ root, installPackages: false, guest: 'namespace', abandonAfterStep: 'data-links' }).catch(() => undefined);
     expect(await listNamespaces(state.prefix)).to.have.length(3);
-    const rebuilt = await labUp({ root, installPackages: false });
+    const rebuilt = await labUp({ root, installPackages: false, guest: 'namespace' });
     expect(rebuilt.complete).to.equal(true);
     expect((await labStatus({ root })).healthy).to.equal(true);
     await labDown({ root });

@@ -53,15 +53,41 @@ describe('lab: run -t timer', function () {
       const details = timer?.details[node] as { threads: Array<{ summary: { samples: number; min: number; max: number; avg: number } }> };
       expect(details.threads.length).to.be.greaterThan(0);
       for (const t of details.threads) {
-        expect(t.summary.samples).to.be.within(2000, 3100);
+        // The VM's vCPU is emulated (TCG) and shares the host's CPUs: it may lose a few loops, never gain any.
+        expect(t.summary.samples).to.be.within(node === 'guest' ? 1500 : 2000, 3100);
         expect(t.summary.min).to.be.greaterThan(0);
         expect(t.summary.max).to.be.at.least(t.summary.avg);
       }
-      expect(run.nodes[node]?.kind).to.equal('namespace');
+      expect(run.nodes[node]?.kind).to.equal(node === 'guest' ? 'vm' : 'namespace');
       expect(run.nodes[node]?.kernelRelease).to.be.a('string').and.not.empty;
       expect(run.tools[node]?.cyclictest).to.match(/^\d+\.\d+/);
     }
     expect(timer?.rawOutputs).to.include.members(['timer/guest/cyclictest.json', 'timer/host/cyclictest.stdout']);
+  });
+
+  it("measures the guest inside the QEMU VM it launched: Debian's RT kernel, the accelerator, vCPUs pinned as read from /proc", () => {
+    const run = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as RunResult;
+    const guest = run.nodes.guest;
+    expect(guest?.preemptRt).to.equal(true);
+    expect(guest?.kernelRelease).to.match(/-rt-amd64$/);
+    expect(guest?.kernelRelease).not.to.equal(run.nodes.host?.kernelRelease);
+    const launch = guest?.launch;
+    expect(launch?.accelerator).to.be.oneOf(['kvm', 'tcg']);
+    expect(launch?.emulated).to.equal(launch?.accelerator === 'tcg');
+    expect(launch?.acceleratorReason).to.match(/^auto on the lab pod/);
+    expect(launch?.qemuVersion).to.match(/^\d+\.\d+\.\d+/);
+    expect(launch?.kernelRelease).to.equal(guest?.kernelRelease);
+    // The lab pod pins RT vCPU 1 to the host's rt CPU at SCHED_FIFO 1, and vCPU 0 with QEMU's own threads to housekeeping.
+    const host = run.nodes.host;
+    expect(launch?.vcpus.map((v) => [v.index, v.rt, v.policy, v.priority])).to.deep.equal([[0, false, 'SCHED_OTHER', 0], [1, true, 'SCHED_FIFO', 1]]);
+    expect(launch?.vcpus[1]?.hostCpus).to.deep.equal([Number(host?.cpus) - 1]);
+    for (const t of launch?.threads.filter((x) => !/^CPU 1\//.test(x.name)) ?? []) expect(t.cpus, t.name).to.deep.equal([0]);
+    if (launch?.emulated) {
+      expect(run.notes.join('\n')).to.match(/guest guest runs under TCG, QEMU's software emulation .*test function, not real-time quality/);
+      const suites = readJenkinsJunit(readFileSync(join(runDir, 'junit.xml'), 'utf8'));
+      const measured = suites.flatMap((x) => x.cases).find((c) => c.name === 'guest: cyclictest measured every thread');
+      expect(measured?.stdout).to.contain('guest is a QEMU guest under TCG, software emulation');
+    }
   });
 
   it('leaves no namespace and no process of the lab behind', async () => {
@@ -69,6 +95,7 @@ describe('lab: run -t timer', function () {
     const { stdout: ps } = await execa('ps', ['-eo', 'args']);
     expect(ps).not.to.include(`${REPO_ROOT}.lab/`);
     expect(ps).not.to.match(/cyclictest .*kfn-/);
+    expect(ps).not.to.match(/qemu-system|kfn-vm-/);
     const { prefix } = deriveLabNames(realpathSync(REPO_ROOT));
     expect(stdout.split('\n').filter((ns) => ns.startsWith(`${prefix}-`))).to.deep.equal([]);
   });

@@ -78,10 +78,11 @@ has() { command -v "$1" >/dev/null 2>&1; }
 procs() { for d in /proc/[0-9]*; do n=$(cat "$d/comm" 2>/dev/null) && printf '%s\t%s\n' "$d" "$n"; done; }
 `;
 
-// QEMU processes: their command line and every thread's name and affinity.
+// QEMU processes: their command line and every thread's name and affinity. A guest the
+// harness launched renames its process kfn-vm-<guest> (-name process=), as every kfn-* program.
 const QEMU = String.raw`for d in /proc/[0-9]*; do
   case $(cat "$d/comm" 2>/dev/null) in
-    qemu*) f "$d/cmdline"; g "$d/task/*/comm" f; g "$d/task/*/status" f ;;
+    qemu*|kfn-vm-*) f "$d/cmdline"; g "$d/task/*/comm" f; g "$d/task/*/status" f ;;
   esac
 done
 `;

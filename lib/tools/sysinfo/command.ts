@@ -13,7 +13,8 @@ const PROBES: ReadonlyArray<readonly [string, string]> = [
   ['hypervisor_flag', 'grep -c -w hypervisor /proc/cpuinfo'],
   ['dmi', 'cat /sys/class/dmi/id/sys_vendor /sys/class/dmi/id/product_name'],
   ['qemu', 'for q in qemu-system-x86_64 /usr/libexec/qemu-kvm qemu-kvm; do command -v $q >/dev/null 2>&1 && { $q --version | head -n 1; break; }; done'],
-  ['cpus', 'nproc'],
+  // --all: isolcpus takes CPUs out of a process's affinity, and plain nproc counts only those left.
+  ['cpus', 'nproc --all'],
 ];
 
 export function buildSysinfoScript(): string {

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Pod } from '../../../lib/config/pod-model.ts';
 import { ConfigError } from '../../../lib/errors.ts';
 import { buildDeviceInterruptFigures, buildDeviceInterruptReport, DEVICE_INTERRUPT_METRICS, type DeviceInterruptMeasurement } from '../../../lib/cases/device-interrupt.ts';
-import { explainWithheldLimit, LAB_DEVICE, parseDeviceInterruptArgs, planDeviceInterrupt, type DeviceInterruptPlan } from '../../../lib/cases/device-interrupt-plan.ts';
+import { explainWithheldLimit, LAB_DEVICE, LAB_VM_DEVICE, parseDeviceInterruptArgs, planDeviceInterrupt, type DeviceInterruptPlan } from '../../../lib/cases/device-interrupt-plan.ts';
 import { buildDeviceInterruptDetails } from '../../../lib/tools/irq-agent/details.ts';
 import { parseIrqGenSummary, parseIrqRecvSummary } from '../../../lib/tools/irq-agent/parse.ts';
 import { loadThresholds } from '../../../lib/config/thresholds.ts';
@@ -65,6 +65,16 @@ describe('cases/device-interrupt plan', () => {
     const p = planOf(buildLabPod(7));
     expect([p.receiver.name, p.generator.name, p.dest, p.guestPort?.name, p.generatorIface]).to.deep.equal(['guest', 'tgen', '198.19.7.2', 'gi', 'ti']);
     expect([p.receiverCpu, p.generatorCpu, p.clockDomain, p.device]).to.deep.equal([1, 0, 'same-host', LAB_DEVICE]);
+  });
+
+  it('on the lab with a VM guest: the VM receives on its virtio-net gi, clocks unsynchronised, never same-host', () => {
+    const pod = buildLabPod(7, 'vm');
+    const p = planOf(pod);
+    expect([p.receiver.name, p.generator.name, p.dest, p.guestPort?.name, p.generatorIface]).to.deep.equal(['guest', 'tgen', '198.19.7.2', 'gi', 'ti']);
+    expect([p.receiverCpu, p.clockDomain, p.device]).to.deep.equal([1, 'unsynchronised', LAB_VM_DEVICE]);
+    const issues = configIssues(() => planOf(pod, { clock_domain: 'same-host' }));
+    expect(issues.map((i) => i.path)).to.deep.equal(['device_interrupt.run.args.clock_domain']);
+    expect(issues[0]!.message).to.match(/the guest guest is a VM with a clock of its own/);
   });
 
   it('prefers the port named in guest_port, and takes dest from the case args over the pod', () => {

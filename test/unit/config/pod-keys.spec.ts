@@ -50,10 +50,12 @@ describe('config/pod-keys', () => {
     }
   });
 
-  it('keeps Yardstick\'s keys apart from the suite\'s: none shared, and only port is one slip from one of ours', () => {
+  it('keeps Yardstick\'s keys apart from the suite\'s: none shared, and only port and host_name are one slip from ours', () => {
     const yardstick = YARDSTICK_NODE_KEYS.map((k) => k.key);
     expect(yardstick.filter((k) => SUITE_NODE_KEYS.includes(k))).to.deep.equal([]);
-    expect(yardstick.filter((k) => findCloseName(k, SUITE_NODE_KEYS) !== undefined)).to.deep.equal(['port']);
+    expect(yardstick.filter((k) => findCloseName(k, SUITE_NODE_KEYS) !== undefined)).to.deep.equal(['host_name', 'port']);
+    // An exact Yardstick key is read as Yardstick's before any slip: host_name is never taken for host_node.
+    expect(classifyKey('host_name', SUITE_NODE_KEYS, YARDSTICK_NODE_KEYS).kind).to.equal('yardstick');
     for (const entry of YARDSTICK_NODE_KEYS) expect(entry.source, entry.key).to.match(/^(etc\/yardstick|benchmark)\//);
   });
 

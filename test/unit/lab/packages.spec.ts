@@ -10,7 +10,7 @@ describe('lab packages', () => {
   it('lists exactly the packages the lab needs', () => {
     expect([...LAB_PACKAGES]).to.deep.equal([
       'openssh-server', 'openssh-client', 'iproute2', 'rt-tests', 'stress-ng', 'dpdk-dev', 'openvswitch-switch-dpdk',
-      'netsniff-ng', 'tcpdump', 'iputils-ping', 'gcc', 'libc6-dev', 'make', 'procps', 'util-linux',
+      'netsniff-ng', 'tcpdump', 'iputils-ping', 'gcc', 'libc6-dev', 'make', 'procps', 'util-linux', 'qemu-system-x86', 'mmdebstrap', 'e2fsprogs',
     ]);
   });
 

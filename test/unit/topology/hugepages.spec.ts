@@ -117,6 +117,13 @@ describe('topology/hugepages planHugepages', () => {
     expect(plan).to.deep.include({ applyScript: '', restoreScript: '', mountPoint: '/tmp/kfnbm-huge', changes: [] });
   });
 
+  it('grows the pool by the free pages missing when asked for free pages, as a launched guest is', () => {
+    // 512 pages, 100 of them free (another user holds 412): a guest needing 512 free gets 412 more.
+    const busy = parseHugepageState('pool 2048 512 100\ndefault 2048\nmount /dev/hugepages rw,relatime,pagesize=2M\n');
+    expect(planHugepages(busy, { sizeKb: 2048, pages: 0, freeWanted: 512, mountPoint: '/dev/hugepages' }).changes).to.deep.equal(['2048 kB pages 512 -> 924']);
+    expect(planHugepages(busy, { sizeKb: 2048, pages: 0, freeWanted: 100, mountPoint: '/dev/hugepages' }).changes).to.deep.equal([]);
+  });
+
   it('keeps a folder that existed and refuses sizes the node lacks', () => {
     const state = parseHugepageState('pool 2048 0 0\ndefault 2048\nfolder yes /mnt/kfn-huge\n');
     const plan = planHugepages(state, { sizeKb: 2048, pages: 4, mountPoint: '/mnt/kfn-huge' });
