@@ -119,7 +119,8 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
   const device = buildDeviceLabel(plan, ctx.pod.lab, recv.rxTimestamp);
   const details = buildDeviceInterruptDetails({ gen, recv, device });
   const measurement: DeviceInterruptMeasurement = { receiverNode: receiver.name, generatorNode: generator.name, durationS, load: load.description, details };
-  ctx.recordDetails(receiver.name, { ...details, generator_node: generator.name, duration_s: durationS, load: load.description, commands: { receiver: recvCommand.escapedCommand, generator: genCommand.escapedCommand } });
+  const accelerator = ctx.accelerator(receiver);
+  ctx.recordDetails(receiver.name, { ...details, ...(accelerator ? { accelerator } : {}), generator_node: generator.name, duration_s: durationS, load: load.description, commands: { receiver: recvCommand.escapedCommand, generator: genCommand.escapedCommand } });
 
   const issues = checkIrqPairing(gen, recv);
   if (issues.length > 0) throw new MeasurementError(`kfn-irqgen and kfn-irqrecv disagree: ${issues.join('; ')}`);

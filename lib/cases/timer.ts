@@ -113,8 +113,11 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     overall: { where: `${node.name} all threads`, summary: result.overall },
   };
   if (measurement) {
+    const accelerator = ctx.accelerator(node);
     ctx.recordDetails(node.name, {
       ...measurement,
+      // A guest under TCG measures the emulator: never compared with one under KVM (lib/regression/conditions.ts).
+      ...(accelerator ? { accelerator } : {}),
       command: command.argv.join(' '),
       breakThread: result?.breakThread ?? null,
       histogram: mergeThreadHistograms(result?.threads ?? []),

@@ -50,6 +50,8 @@ export interface CaseContext {
   recordToolVersion(node: string, tool: string, version: string): void;
   /** Set when the node's figures come from software emulation (a launched guest under TCG): the label to show beside them. */
   emulation(node: PodNode): string | undefined;
+  /** The accelerator a guest the harness launched runs under; undefined for any other node. */
+  accelerator(node: PodNode): 'kvm' | 'tcg' | undefined;
   /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
   annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
 }

@@ -85,6 +85,7 @@ export function buildFakeContext(options: {
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,
+    accelerator: () => undefined,
     annotate: () => {},
     raws,
     details,

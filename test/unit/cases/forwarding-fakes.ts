@@ -61,6 +61,7 @@ export function buildForwardingContext(o: { pod: Pod; sessions: Record<string, N
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,
+    accelerator: () => undefined,
     annotate: () => {},
     raws,
     details,
