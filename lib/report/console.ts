@@ -1,13 +1,17 @@
 // The run as an operator reads it in a terminal or a Jenkins console: one line per
 // testcase as each case ends, and a verdict table at the end.
 import type { CaseResult, RunResult, Status } from '../results/model.ts';
+import { overheadMs } from '../results/phases.ts';
 import type { Reporter } from './reporter.ts';
 import { formatComparisonTable } from './comparison.ts';
 
 const MARK: Record<Status, string> = { pass: 'PASS ', fail: 'FAIL ', error: 'ERROR', skip: 'SKIP ' };
 
 export function formatCaseLines(result: CaseResult): string[] {
-  const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${(result.durationMs / 1000).toFixed(1)} s)`];
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // The measuring time beside the harness's own: what the overhead budget is about.
+  const split = result.phasesMs && result.phasesMs.measure > 0 ? `: measuring ${s(result.phasesMs.measure)}, overhead ${s(overheadMs(result.phasesMs))}` : '';
+  const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${s(result.durationMs)}${split})`];
   for (const tc of result.testcases) {
     // A failed advisory check passes, but the operator should still see it.
     const advisory = tc.status === 'pass' && tc.properties.severity === 'advisory' && tc.properties.outcome === 'fail';

@@ -1,5 +1,6 @@
 import type { RegressionReport } from '../regression/evaluate.ts';
 import type { ForwardingComparison } from '../report/comparison.ts';
+import type { PhaseTimes } from './phases.ts';
 
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
@@ -81,6 +82,8 @@ export interface CaseResult {
   rawOutputs: string[];
   /** Failed preflight checks on the nodes this case measured: the "why" for a failure. */
   explanations?: string[];
+  /** Where the case's time went (connect, provision, build, measure, collect, judge, cleanup, other); absent for a case that never ran. */
+  phasesMs?: PhaseTimes;
 }
 
 export interface RunEnvironment {

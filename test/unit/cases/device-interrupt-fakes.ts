@@ -83,6 +83,7 @@ export function buildFakeContext(options: {
     },
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
+    phase: (_phase, fn) => fn(),
     annotate: () => {},
     raws,
     details,

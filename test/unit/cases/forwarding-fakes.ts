@@ -60,6 +60,7 @@ export function buildForwardingContext(o: { pod: Pod; sessions: Record<string, N
     recordDetails: (key, value) => void (details[key] = value),
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
+    phase: (_phase, fn) => fn(),
     annotate: () => {},
     raws,
     details,
