@@ -3,10 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Client } from 'ssh2';
 import { podSecrets, type PodNode } from '../config/pod-model.ts';
-import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid } from './command.ts';
+import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid, type BuiltCommand } from './command.ts';
 import { DetachedControl } from './detached.ts';
 import { RemoteCommandError, SshConnectError, SudoError } from './errors.ts';
-import { runOnChannel } from './exec-channel.ts';
+import { holdOnChannel, runOnChannel, type ChannelRun } from './exec-channel.ts';
 import type { HostKeyPolicy } from './host-key.ts';
 import { quoteArg } from './quote.ts';
 import { Redactor } from './redact.ts';
@@ -21,6 +21,7 @@ import type {
   RemoteResult,
   StartDetachedOptions,
   StopOptions,
+  WatchEnd,
 } from './types.ts';
 
 export { timeoutFor } from './timeouts.ts';
@@ -41,11 +42,13 @@ export interface SshSessionOptions {
   keepaliveCountMax?: number;
   /** Default command timeout. */
   defaultTimeoutMs?: number;
-  /** How often waitDetached looks at a process. */
-  pollIntervalMs?: number;
   /** How long cleanup waits after SIGINT before SIGKILL. Default 5 s. */
   cleanupGraceMs?: number;
-  /** How long idempotent operations keep reconnecting after the connection is lost. */
+  /**
+   * How long idempotent operations (stop, read-back, upload, download, cleanup) keep
+   * reconnecting after the connection is lost. Default 60 s. Once a window has passed with the
+   * node unreachable, later operations try once each until a connection works again.
+   */
   reconnectWindowMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -57,6 +60,23 @@ export interface RawExecOptions extends Omit<ExecOptions, 'input'> {
   logAs?: string;
   /** For the kill that follows a timeout: do not kill again if it times out itself. */
   noKillOnTimeout?: boolean;
+}
+
+/** A command held open by what it started (see runHeld). */
+export interface HeldRun {
+  result: RemoteResult;
+  stdout: Buffer;
+  closed: Promise<{ lost: boolean }>;
+  release(): void;
+}
+
+interface Prepared {
+  built: BuiltCommand;
+  label: string;
+  timeoutMs: number;
+  marker: string;
+  shellString: string;
+  onTimeout: (stderrSoFar: Buffer) => Promise<void>;
 }
 
 // Connect a node now (credentials and host key are checked here) and return its session.
@@ -79,6 +99,8 @@ export class SshNodeSession implements NodeSession {
   #hostKeys: { target: Buffer | undefined; jump: Buffer | undefined } = { target: undefined, jump: undefined };
   #everConnected = false;
   #closed = false;
+  /** Set when a reconnect window ran out; cleared by the next connection that works. */
+  #givenUp = false;
 
   constructor(node: PodNode, options: SshSessionOptions) {
     const env = options.env ?? process.env;
@@ -102,9 +124,9 @@ export class SshNodeSession implements NodeSession {
     this.#detached = new DetachedControl({
       node: node.name,
       runDir: this.runDir,
-      pollIntervalMs: options.pollIntervalMs ?? 1_000,
       cleanupGraceMs: options.cleanupGraceMs ?? 5_000,
       run: (command, opts) => this.runRaw(command, opts),
+      hold: (command, opts) => this.runHeld(command, opts),
       retrying: (what, fn, deadline) => this.#retrying(what, fn, deadline),
       log: (line) => this.#log(line),
     });
@@ -121,20 +143,49 @@ export class SshNodeSession implements NodeSession {
 
   /** exec that also returns stdout as bytes, for downloads and the detached machinery. */
   async runRaw(command: RemoteCommand, options: RawExecOptions = {}): Promise<{ result: RemoteResult; stdout: Buffer }> {
-    const built = buildRemoteCommand(command, { user: this.node.user, privileged: options.privileged ?? true });
+    const prepared = this.#prepare(command, options);
+    const client = await this.#client();
+    const run = await runOnChannel(client, prepared.shellString, { input: options.input, timeoutMs: prepared.timeoutMs, onTimeout: prepared.onTimeout });
+    return this.#settle(run, prepared, options);
+  }
+
+  /**
+   * runRaw for a command whose shell exits before its channel closes (see holdOnChannel): the
+   * result is the shell's; `closed` resolves when the processes holding the channel exit.
+   */
+  async runHeld(command: RemoteCommand, options: RawExecOptions & { isStarted?: (stdout: Buffer) => boolean }): Promise<HeldRun> {
+    const prepared = this.#prepare(command, options);
+    const client = await this.#client();
+    const held = holdOnChannel(client, prepared.shellString, {
+      input: options.input,
+      startTimeoutMs: prepared.timeoutMs,
+      onStartTimeout: prepared.onTimeout,
+      ...(options.isStarted ? { isStarted: options.isStarted } : {}),
+    });
+    try {
+      return { ...(await this.#settle(await held.started, prepared, options)), closed: held.closed, release: held.release };
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+  }
+
+  #prepare(command: RemoteCommand, options: RawExecOptions): Prepared {
+    const cpus = options.housekeeping ? this.node.housekeepingCpus : undefined;
+    const built = buildRemoteCommand(command, { user: this.node.user, privileged: options.privileged ?? true, ...(cpus ? { cpus } : {}) });
     const label = options.label ?? (Array.isArray(command) ? String(command[0]) : 'sh');
     const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
     if (!options.quiet) this.#log(`[${this.node.name}] ${label}$ ${options.logAs ?? built.escapedCommand}`);
-    const client = await this.#client();
     const marker = `kfn-pid-${randomBytes(6).toString('hex')}:`;
-    const run = await runOnChannel(client, buildPidReportPrefix(marker) + built.escapedCommand, {
-      input: options.input,
-      timeoutMs,
-      onTimeout: async (stderrSoFar) => {
-        const found = extractReportedPid(stderrSoFar, marker).pid;
-        if (found !== undefined && !options.noKillOnTimeout) await this.#killGroup(found, built.sudo);
-      },
-    });
+    const onTimeout = async (stderrSoFar: Buffer) => {
+      const found = extractReportedPid(stderrSoFar, marker).pid;
+      if (found !== undefined && !options.noKillOnTimeout) await this.#killGroup(found, built.sudo);
+    };
+    return { built, label, timeoutMs, marker, shellString: buildPidReportPrefix(marker) + built.escapedCommand, onTimeout };
+  }
+
+  async #settle(run: ChannelRun, prepared: Prepared, options: RawExecOptions): Promise<{ result: RemoteResult; stdout: Buffer }> {
+    const { built, label, timeoutMs, marker } = prepared;
     const { pid, rest } = extractReportedPid(run.stderr, marker);
     const stderr = rest.toString('utf8');
     const redact = (s: string) => this.redactor.redact(s);
@@ -174,6 +225,10 @@ export class SshNodeSession implements NodeSession {
 
   isRunning(process: DetachedProcess): Promise<boolean> {
     return this.#detached.isRunning(process);
+  }
+
+  waitForExit(process: DetachedProcess, options: { deadline: number; signal?: AbortSignal | undefined }): Promise<WatchEnd> {
+    return this.#detached.waitForExit(process, options);
   }
 
   waitDetached(process: DetachedProcess, options: { timeoutMs: number; stop?: StopOptions }): Promise<DetachedOutcome> {
@@ -246,6 +301,7 @@ export class SshNodeSession implements NodeSession {
         .then((conn) => {
           this.#conn = conn;
           this.#everConnected = true;
+          this.#givenUp = false;
           this.#hostKeys = conn.hostKeys;
           conn.client.on('close', () => {
             if (this.#conn !== conn) return;
@@ -267,12 +323,18 @@ export class SshNodeSession implements NodeSession {
 
   // Repeat an idempotent operation across reconnects until it works or the window closes.
   async #retrying<T>(what: string, fn: () => Promise<T>, deadline?: number): Promise<T> {
-    const until = deadline ?? Date.now() + this.#reconnectWindowMs;
+    // A node already given up on gets one try per operation, so a dead node ends a run in bounded time.
+    const until = this.#givenUp ? 0 : (deadline ?? Date.now() + this.#reconnectWindowMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (e) {
-        if (!(e instanceof SshConnectError) || !e.retryable || this.#closed || Date.now() >= until) throw e;
+        if (!(e instanceof SshConnectError) || !e.retryable || this.#closed) throw e;
+        if (Date.now() >= until) {
+          if (!this.#givenUp) this.#log(`[${this.node.name}] ${what}: still unreachable after the ${Math.round(this.#reconnectWindowMs / 1000)} s reconnect window; giving up on it until a connection works again`);
+          this.#givenUp = true;
+          throw e;
+        }
         this.#log(`[${this.node.name}] ${what}: ${e.message}; retrying`);
         await sleep(Math.min(500 * attempt, 5_000, Math.max(0, until - Date.now())));
       }
