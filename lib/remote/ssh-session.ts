@@ -46,8 +46,8 @@ export interface SshSessionOptions {
   cleanupGraceMs?: number;
   /**
    * How long idempotent operations (stop, read-back, upload, download, cleanup) keep
-   * reconnecting after the connection is lost. Default 60 s. Once a window has passed with the
-   * node unreachable, later operations try once each until a connection works again.
+   * reconnecting after the connection was lost. Default 60 s from the loss. Once a window has
+   * passed with the node unreachable, later operations try once each until a connection works again.
    */
   reconnectWindowMs?: number;
   env?: NodeJS.ProcessEnv;
@@ -101,6 +101,8 @@ export class SshNodeSession implements NodeSession {
   #closed = false;
   /** Set when a reconnect window ran out; cleared by the next connection that works. */
   #givenUp = false;
+  /** When the connection was lost, while no new one has worked yet. */
+  #lostSince: number | undefined;
 
   constructor(node: PodNode, options: SshSessionOptions) {
     const env = options.env ?? process.env;
@@ -302,11 +304,14 @@ export class SshNodeSession implements NodeSession {
           this.#conn = conn;
           this.#everConnected = true;
           this.#givenUp = false;
+          this.#lostSince = undefined;
           this.#hostKeys = conn.hostKeys;
           conn.client.on('close', () => {
             if (this.#conn !== conn) return;
             this.#conn = undefined;
-            if (!this.#closed) this.#log(`[${this.node.name}] connection closed`);
+            if (this.#closed) return;
+            this.#lostSince ??= Date.now();
+            this.#log(`[${this.node.name}] connection closed`);
           });
           conn.client.on('error', (e: Error) => this.#log(`[${this.node.name}] connection error: ${e.message}`));
           const { user, ip, sshPort } = this.node;
@@ -321,10 +326,11 @@ export class SshNodeSession implements NodeSession {
     return (await this.#connecting).client;
   }
 
-  // Repeat an idempotent operation across reconnects until it works or the window closes.
+  // Repeat an idempotent operation across reconnects until it works or the window (counted
+  // from the loss of the connection) closes.
   async #retrying<T>(what: string, fn: () => Promise<T>, deadline?: number): Promise<T> {
     // A node already given up on gets one try per operation, so a dead node ends a run in bounded time.
-    const until = this.#givenUp ? 0 : (deadline ?? Date.now() + this.#reconnectWindowMs);
+    const until = this.#givenUp ? 0 : (deadline ?? (this.#lostSince ?? Date.now()) + this.#reconnectWindowMs);
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();

@@ -57,7 +57,7 @@ export class ExitWatcher {
         if (end === 'deadline' || end === 'aborted') return end;
         this.#held.delete(process.name);
         if (!end.lost) return 'exited';
-        h.log(`[${h.node}] ${process.name}: connection lost while waiting for it; it runs on on the node; reconnecting`);
+        h.log(`[${h.node}] ${process.name}: connection lost while waiting for it (it goes on on the node); reconnecting`);
         continue;
       }
       try {

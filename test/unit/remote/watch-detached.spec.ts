@@ -57,7 +57,7 @@ describe('remote/watch-detached', () => {
       [true, false, false],
       [true, false, false],
     ]);
-    expect(h.lines.join('\n')).to.match(/connection lost while waiting.*runs on/).and.match(/trying again/);
+    expect(h.lines.join('\n')).to.match(/connection lost while waiting.*goes on/).and.match(/trying again/);
   });
 
   it('ends with deadline when the process outlives it, leaving the channel held', async () => {
