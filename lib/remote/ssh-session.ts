@@ -1,7 +1,6 @@
 // NodeSession over one ssh2 connection per node: commands with timeouts that kill what they
 // started, and detached measurements that survive a dropped connection (see detached.ts).
 import { randomBytes } from 'node:crypto';
-import type { Client } from 'ssh2';
 import { podSecrets, type PodNode } from '../config/pod-model.ts';
 import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid, type BuiltCommand } from './command.ts';
 import { DetachedControl } from './detached.ts';
@@ -10,7 +9,8 @@ import { holdOnChannel, runOnChannel, type ChannelRun } from './exec-channel.ts'
 import type { HostKeyPolicy } from './host-key.ts';
 import { quoteArg } from './quote.ts';
 import { Redactor } from './redact.ts';
-import { openConnection, type ConnectSettings, type Connection } from './ssh-connect.ts';
+import type { ConnectSettings } from './ssh-connect.ts';
+import { ReconnectingLink } from './reconnecting-link.ts';
 import { validateRunDir } from './detached-scripts.ts';
 import type {
   DetachedOutcome,
@@ -92,17 +92,8 @@ export class SshNodeSession implements NodeSession {
   readonly redactor: Redactor;
   readonly #settings: ConnectSettings;
   readonly #defaultTimeoutMs: number;
-  readonly #reconnectWindowMs: number;
+  readonly #link: ReconnectingLink;
   readonly #detached: DetachedControl;
-  #conn: Connection | undefined;
-  #connecting: Promise<Connection> | undefined;
-  #hostKeys: { target: Buffer | undefined; jump: Buffer | undefined } = { target: undefined, jump: undefined };
-  #everConnected = false;
-  #closed = false;
-  /** Set when a reconnect window ran out; cleared by the next connection that works. */
-  #givenUp = false;
-  /** When the connection was lost, while no new one has worked yet. */
-  #lostSince: number | undefined;
 
   constructor(node: PodNode, options: SshSessionOptions) {
     const env = options.env ?? process.env;
@@ -122,21 +113,21 @@ export class SshNodeSession implements NodeSession {
       log: (line) => sink(this.redactor.redact(line)),
     };
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
-    this.#reconnectWindowMs = options.reconnectWindowMs ?? 60_000;
+    this.#link = new ReconnectingLink(node, this.#settings, options.reconnectWindowMs ?? 60_000);
     this.#detached = new DetachedControl({
       node: node.name,
       runDir: this.runDir,
       cleanupGraceMs: options.cleanupGraceMs ?? 5_000,
       run: (command, opts) => this.runRaw(command, opts),
       hold: (command, opts) => this.runHeld(command, opts),
-      retrying: (what, fn, deadline) => this.#retrying(what, fn, deadline),
+      retrying: (what, fn, deadline) => this.#link.retrying(what, fn, deadline),
       log: (line) => this.#log(line),
     });
   }
 
   /** Opens the connection, or throws SshConnectError / HostKeyError naming the node. */
   async connect(): Promise<void> {
-    await this.#client();
+    await this.#link.client();
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<RemoteResult> {
@@ -146,7 +137,7 @@ export class SshNodeSession implements NodeSession {
   /** exec that also returns stdout as bytes, for downloads and the detached machinery. */
   async runRaw(command: RemoteCommand, options: RawExecOptions = {}): Promise<{ result: RemoteResult; stdout: Buffer }> {
     const prepared = this.#prepare(command, options);
-    const client = await this.#client();
+    const client = await this.#link.client();
     const run = await runOnChannel(client, prepared.shellString, { input: options.input, timeoutMs: prepared.timeoutMs, onTimeout: prepared.onTimeout });
     return this.#settle(run, prepared, options);
   }
@@ -157,7 +148,7 @@ export class SshNodeSession implements NodeSession {
    */
   async runHeld(command: RemoteCommand, options: RawExecOptions & { isStarted?: (stdout: Buffer) => boolean }): Promise<HeldRun> {
     const prepared = this.#prepare(command, options);
-    const client = await this.#client();
+    const client = await this.#link.client();
     const held = holdOnChannel(client, prepared.shellString, {
       input: options.input,
       startTimeoutMs: prepared.timeoutMs,
@@ -252,35 +243,23 @@ export class SshNodeSession implements NodeSession {
     // Write a temporary file and rename it, so a broken transfer never leaves a half file.
     const script = `t=${target}.kfn-upload.$$; cat > "$t" && ${chmod}mv -f "$t" ${target} || { rm -f "$t"; exit 1; }`;
     const logAs = `upload ${data.length} bytes to ${remotePath}${mode === undefined ? '' : ` mode ${mode.toString(8)}`}`;
-    await this.#retrying('upload', () => this.runRaw({ script }, { input: data, label: 'upload', logAs }));
+    await this.#link.retrying('upload', () => this.runRaw({ script }, { input: data, label: 'upload', logAs }));
   }
 
   async download(remotePath: string): Promise<Buffer> {
-    return this.#retrying('download', async () => (await this.runRaw(['cat', remotePath], { label: 'download' })).stdout);
+    return this.#link.retrying('download', async () => (await this.runRaw(['cat', remotePath], { label: 'download' })).stdout);
   }
 
   async cleanup(): Promise<void> {
-    if (this.#closed || !this.#everConnected) {
-      this.#log(`[${this.node.name}] cleanup: nothing to do (${this.#closed ? 'session closed' : 'never connected'})`);
+    if (this.#link.closed || !this.#link.everConnected) {
+      this.#log(`[${this.node.name}] cleanup: nothing to do (${this.#link.closed ? 'session closed' : 'never connected'})`);
       return;
     }
     await this.#detached.cleanup();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const conn = this.#conn ?? (await this.#connecting?.catch(() => undefined));
-    this.#conn = undefined;
-    if (!conn) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2_000);
-      conn.client.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      conn.end();
-    });
+  close(): Promise<void> {
+    return this.#link.close();
   }
 
   // Kill what a command left behind: its shell's process group, with the command's privilege.
@@ -293,59 +272,6 @@ export class SshNodeSession implements NodeSession {
   #log(line: string): void {
     this.#settings.log(line);
   }
-
-  async #client(): Promise<Client> {
-    if (this.#closed) throw new SshConnectError(this.node.name, `the session to node ${this.node.name} is closed`);
-    if (this.#conn) return this.#conn.client;
-    if (!this.#connecting) {
-      const again = this.#everConnected;
-      this.#connecting = openConnection(this.node, this.#settings, this.#hostKeys)
-        .then((conn) => {
-          this.#conn = conn;
-          this.#everConnected = true;
-          this.#givenUp = false;
-          this.#lostSince = undefined;
-          this.#hostKeys = conn.hostKeys;
-          conn.client.on('close', () => {
-            if (this.#conn !== conn) return;
-            this.#conn = undefined;
-            if (this.#closed) return;
-            this.#lostSince ??= Date.now();
-            this.#log(`[${this.node.name}] connection closed`);
-          });
-          conn.client.on('error', (e: Error) => this.#log(`[${this.node.name}] connection error: ${e.message}`));
-          const { user, ip, sshPort } = this.node;
-          const via = this.node.jumpHost ? ` via ${this.node.jumpHost.ip}` : '';
-          this.#log(`[${this.node.name}] ${again ? 'reconnected' : 'connected'} to ${user}@${ip}:${sshPort}${via}`);
-          return conn;
-        })
-        .finally(() => {
-          this.#connecting = undefined;
-        });
-    }
-    return (await this.#connecting).client;
-  }
-
-  // Repeat an idempotent operation across reconnects until it works or the window (counted
-  // from the loss of the connection) closes.
-  async #retrying<T>(what: string, fn: () => Promise<T>, deadline?: number): Promise<T> {
-    // A node already given up on gets one try per operation, so a dead node ends a run in bounded time.
-    const until = this.#givenUp ? 0 : (deadline ?? (this.#lostSince ?? Date.now()) + this.#reconnectWindowMs);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!(e instanceof SshConnectError) || !e.retryable || this.#closed) throw e;
-        if (Date.now() >= until) {
-          if (!this.#givenUp) this.#log(`[${this.node.name}] ${what}: still unreachable after the ${Math.round(this.#reconnectWindowMs / 1000)} s reconnect window; giving up on it until a connection works again`);
-          this.#givenUp = true;
-          throw e;
-        }
-        this.#log(`[${this.node.name}] ${what}: ${e.message}; retrying`);
-        await sleep(Math.min(500 * attempt, 5_000, Math.max(0, until - Date.now())));
-      }
-    }
-  }
 }
 
 function describeOutcome(result: RemoteResult, timeoutMs: number): string {
@@ -353,8 +279,4 @@ function describeOutcome(result: RemoteResult, timeoutMs: number): string {
   if (result.timedOut) return `timed out after ${timeoutMs} ms, killed`;
   if (result.signal) return `killed by ${result.signal} ${took}`;
   return `exit ${result.exitCode} ${took}`;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

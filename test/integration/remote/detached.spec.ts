@@ -35,6 +35,7 @@ describe('remote detached processes (integration, real sshd)', function () {
   let dir = '';
   let sshd: SshdHandle | undefined;
   let node: PodNode;
+  let restart: () => Promise<SshdHandle> = () => Promise.reject(new Error('no sshd'));
   const runId = `it-detached-${process.pid}`;
   const sessions: SshNodeSession[] = [];
   const lines: string[] = [];
@@ -52,6 +53,8 @@ describe('remote detached processes (integration, real sshd)', function () {
     const client = generateKey(dir, 'client');
     execFileSync('cp', [`${client.path}.pub`, join(dir, 'authorized_keys')]);
     sshd = await startSshd({ dir, hostKey: host, authorizedKeys: join(dir, 'authorized_keys') });
+    const port = sshd.port;
+    restart = () => startSshd({ dir, hostKey: host, authorizedKeys: join(dir, 'authorized_keys'), port });
     node = buildNode({ sshPort: sshd.port, keyFilename: client.path, hostKey: { fingerprint: host.fingerprint } });
   });
 
@@ -166,5 +169,26 @@ describe('remote detached processes (integration, real sshd)', function () {
     expect(existsSync(a.runDir)).to.equal(false);
     await a.cleanup(); // twice is fine
     await b.cleanup();
+  });
+
+  it('gives up on a node gone for good once the reconnect window has passed since the loss, then tries each later step once', async () => {
+    const s = await connectNode(node, { runId, log: (l) => lines.push(l), reconnectWindowMs: 1500 });
+    sessions.push(s);
+    await s.exec(['true']);
+    // The connections first (found below the listener), then the listener: nothing to reconnect to.
+    dropAllConnections(sshd as SshdHandle);
+    await (sshd as SshdHandle).stop();
+    try {
+      const began = Date.now();
+      expect(await s.download('/etc/hostname').catch((e: unknown) => e)).to.be.instanceOf(SshConnectError);
+      expect(Date.now() - began).to.be.within(1000, 10_000);
+      expect(lines.join('\n')).to.include('giving up on it until a connection works again');
+      const again = Date.now();
+      expect(await s.download('/etc/hostname').catch((e: unknown) => e)).to.be.instanceOf(SshConnectError);
+      expect(Date.now() - again, 'a node given up on is tried once').to.be.below(1000);
+    } finally {
+      sshd = await restart();
+    }
+    expect((await s.exec(['echo', 'back'])).stdout).to.equal('back\n');
   });
 });
