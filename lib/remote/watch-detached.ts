@@ -14,7 +14,6 @@ export interface WatchHost {
   runDir: string;
   run(command: RemoteCommand, options: RawExecOptions): Promise<{ result: RemoteResult; stdout: Buffer }>;
   log(line: string): void;
-  now?: () => number;
 }
 
 interface Held {
@@ -46,7 +45,7 @@ export class ExitWatcher {
 
   async waitForExit(process: DetachedProcess, options: { privileged: boolean; deadline: number; signal?: AbortSignal | undefined }): Promise<WatchEnd> {
     const h = this.#host;
-    const now = h.now ?? Date.now;
+    const now = Date.now;
     let attempt = 0;
     for (;;) {
       if (options.signal?.aborted) return 'aborted';
