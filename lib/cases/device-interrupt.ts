@@ -44,10 +44,12 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
   if (beyond.length > 0) throw configError('skip_seq', `expected seqs within 1..${count} (${durationS} s at ${args.period_us} us), got ${beyond.join(', ')}`);
   const { receiver, generator } = plan;
   const [rs, gs] = [await ctx.session(receiver), await ctx.session(generator)];
-  const recvAgent = await ensureAgent(rs, 'kfn-irqrecv', { dryRun: ctx.dryRun, cacheDirs: resolveAgentCacheDirs(ctx.pod, receiver) });
-  const genAgent = await ensureAgent(gs, 'kfn-irqgen', { dryRun: ctx.dryRun, cacheDirs: resolveAgentCacheDirs(ctx.pod, generator) });
+  const [recvAgent, genAgent] = await ctx.phase('build', async () => [
+    await ensureAgent(rs, 'kfn-irqrecv', { dryRun: ctx.dryRun, cacheDirs: resolveAgentCacheDirs(ctx.pod, receiver) }),
+    await ensureAgent(gs, 'kfn-irqgen', { dryRun: ctx.dryRun, cacheDirs: resolveAgentCacheDirs(ctx.pod, generator) }),
+  ]);
   for (const [s, agent, name] of [[rs, recvAgent, 'kfn-irqrecv'], [gs, genAgent, 'kfn-irqgen']] as const) {
-    const v = await s.exec([agent.binaryPath, '--version'], { reject: false, label: `${name} version` });
+    const v = await ctx.phase('provision', () => s.exec([agent.binaryPath, '--version'], { reject: false, label: `${name} version` }));
     ctx.recordToolVersion(s.node.name, name, v.stdout.trim().split(' ')[1] ?? 'unknown');
   }
 
@@ -68,7 +70,7 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
     priority: args.priority,
     ...(args.hw_timestamps && plan.guestPort?.interface ? { hwTimestampsIface: plan.guestPort.interface } : {}),
   });
-  const load = await startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 60);
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 60));
 
   let receiverStarted: Awaited<ReturnType<NodeSession['startDetached']>> | undefined;
   let receiverOutcome: DetachedOutcome | undefined;
@@ -77,8 +79,10 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
     return receiverOutcome as DetachedOutcome;
   };
   ctx.cleanup.push(`stop kfn-irqrecv on ${receiver.name}`, async () => void (await stopReceiver()));
-  receiverStarted = await rs.startDetached({ name: 'kfn-irqrecv', command: recvCommand.argv, label: 'kfn-irqrecv' });
-  const ready = await rs.exec({ script: buildReadyWaitScript(receiverStarted) }, { reject: false, timeoutMs: 30_000, label: 'wait for kfn-irqrecv ready' });
+  const ready = await ctx.phase('measure', async () => {
+    receiverStarted = await rs.startDetached({ name: 'kfn-irqrecv', command: recvCommand.argv, label: 'kfn-irqrecv' });
+    return rs.exec({ script: buildReadyWaitScript(receiverStarted) }, { reject: false, timeoutMs: 30_000, label: 'wait for kfn-irqrecv ready' });
+  });
   const readyLine = parseIrqRecvReadyLine(ready.stdout);
   if (!readyLine && !ctx.dryRun) {
     const out = await stopReceiver();
@@ -101,16 +105,18 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
     ...(args.skip_seq ? { skipSeqs: args.skip_seq } : {}),
   });
   const genOutcome = await runDetachedMeasurement(ctx, gs, { name: 'kfn-irqgen', command: genCommand.argv, durationS, label: 'kfn-irqgen' });
-  // Frames and end frames still in flight land before the receiver is told to stop.
-  await new Promise((resolve) => setTimeout(resolve, ctx.dryRun ? 0 : 300));
-  const recvOutcome = await stopReceiver();
-  await load.stop();
-  if (ctx.dryRun) throw new DryRunStop();
-
-  await ctx.writeRaw(`${generator.name}/kfn-irqgen.stdout`, genOutcome.stdout);
-  await ctx.writeRaw(`${generator.name}/kfn-irqgen.stderr`, genOutcome.stderr);
-  await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stdout`, recvOutcome.stdout);
-  await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stderr`, recvOutcome.stderr);
+  const recvOutcome = await ctx.phase('collect', async () => {
+    // Frames and end frames still in flight land before the receiver is told to stop.
+    await new Promise((resolve) => setTimeout(resolve, ctx.dryRun ? 0 : 300));
+    const out = await stopReceiver();
+    await load.stop();
+    if (ctx.dryRun) throw new DryRunStop();
+    await ctx.writeRaw(`${generator.name}/kfn-irqgen.stdout`, genOutcome.stdout);
+    await ctx.writeRaw(`${generator.name}/kfn-irqgen.stderr`, genOutcome.stderr);
+    await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stdout`, out.stdout);
+    await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stderr`, out.stderr);
+    return out;
+  });
   requireCompleteMeasurement(genOutcome, `kfn-irqgen on ${generator.name}`);
   if (recvOutcome.exitCode !== 0) throw new MeasurementError(`kfn-irqrecv on ${receiver.name} exited with ${recvOutcome.exitCode ?? 'no exit code'}: ${tail(recvOutcome.stderr)}`);
 

@@ -79,10 +79,10 @@ export async function startForwarding(ctx: CaseContext, options: { topology: Cou
   ctx.log(`plan: ${plan.estimate.breakdown}; search capped at ${plan.maxSearchTrials} trials (${plan.converges === 'always' ? 'converges' : `may stop before the ${args.search_resolution_percent} % resolution`})`);
   ctx.recordDetails('plan', { ...plan, estimate: { totalS: Math.ceil(plan.estimate.totalS), breakdown: plan.estimate.breakdown } });
 
-  const path = await topology.setup(ctx);
+  const path = await ctx.phase('provision', () => topology.setup(ctx));
   ctx.recordDetails('topology', { name: path.topology, description: path.description, nodes: path.nodes.map((n) => n.name), tgen: path.tgen.name, ports: path.ports });
   ctx.progress.note(`${ctx.caseName}: ${path.description}`);
-  const { generator, version } = await createGenerator(ctx, args, path);
+  const { generator, version } = await ctx.phase('build', () => createGenerator(ctx, args, path));
   ctx.recordToolVersion(path.tgen.name, generator.name === 'softgen' ? 'kfn-softgen' : generator.name, version);
   ctx.recordDetails('generator', { name: generator.name, version, node: path.tgen.name });
   const calibrationPorts = args.calibrate ? (args.calibration_ports ?? findLoopbackPorts(ctx.pod, path.tgen)) : undefined;
@@ -134,7 +134,9 @@ class Run implements ForwardingRun {
     const run = async (purpose: TrialPurpose, ports: TrialPorts, rate: TrialRate | 'unpaced', durationS: number): Promise<TrialResult> => {
       ctx.signal.throwIfAborted();
       const params = { ...base, ports, durationS };
-      const result = rate === 'unpaced' ? (await calibrate(generator, params, ctx.signal)).trial : await generator.runTrial({ ...params, rate }, ctx.signal);
+      const result = await ctx.phase('measure', async () =>
+        rate === 'unpaced' ? (await calibrate(generator, params, ctx.signal)).trial : await generator.runTrial({ ...params, rate }, ctx.signal),
+      );
       const ratePps = rate === 'unpaced' ? 0 : 'pps' in rate ? rate.pps : 0;
       trials.push(buildTrialRecord(trials.length, purpose, ratePps, result));
       full.push({ purpose, result });
@@ -286,7 +288,7 @@ class Run implements ForwardingRun {
     if (this.#entries.length > 0) ctx.recordDetails('throughput', [...this.#entries]);
     await generator.close().catch((e: unknown) => ctx.log(`closing the generator: ${String(e)}`));
     if (ctx.dryRun) return;
-    await topology.collectEvidence?.(ctx);
+    await ctx.phase('collect', async () => topology.collectEvidence?.(ctx));
     const counts = topology.forwarderCounts?.();
     if (counts) {
       const problems = checkForwarderCounts(this.#receivedThroughPath, counts);

@@ -53,9 +53,11 @@ function mergeThreadHistograms(threads: ReadonlyArray<{ buckets: ReadonlyArray<{
 export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerArgs): Promise<TimerMeasurement> {
   const durationS = ctx.durationOverrideS ?? args.duration_s;
   const session = await ctx.session(node);
-  const binary = await ensureTool(session, TOOLS.cyclictest);
-  const help = await session.exec([binary, '--help'], { reject: false, label: 'cyclictest version', privileged: false });
-  const version = ctx.dryRun ? 'dry-run' : parseCyclictestVersion(`${help.stdout}\n${help.stderr}`);
+  const { binary, version } = await ctx.phase('provision', async () => {
+    const found = await ensureTool(session, TOOLS.cyclictest);
+    const help = await session.exec([found, '--help'], { reject: false, label: 'cyclictest version', privileged: false });
+    return { binary: found, version: ctx.dryRun ? 'dry-run' : parseCyclictestVersion(`${help.stdout}\n${help.stderr}`) };
+  });
   ctx.recordToolVersion(node.name, 'cyclictest', version);
 
   const mainCpu = node.housekeepingCpus[0];
@@ -72,24 +74,26 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     mainCpu,
     jsonPath: `${session.runDir}/cyclictest-${node.name}.json`,
   });
-  const load = await startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30);
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30));
   const outcome = await runDetachedMeasurement(ctx, session, {
     name: `cyclictest-${node.name}`,
     command: command.argv,
     durationS,
     label: 'cyclictest',
   });
-  await load.stop();
-  if (ctx.dryRun) throw new DryRunStop();
-
-  // Raw outputs are kept before anything is judged: nothing measured is lost.
-  await ctx.writeRaw(`${node.name}/cyclictest.stdout`, outcome.stdout);
-  await ctx.writeRaw(`${node.name}/cyclictest.stderr`, outcome.stderr);
-  const json = await session.download(command.jsonPath).then(
-    (b) => b.toString('utf8'),
-    () => undefined,
-  );
-  if (json !== undefined) await ctx.writeRaw(`${node.name}/cyclictest.json`, json);
+  const json = await ctx.phase('collect', async () => {
+    await load.stop();
+    if (ctx.dryRun) throw new DryRunStop();
+    // Raw outputs are kept before anything is judged: nothing measured is lost.
+    await ctx.writeRaw(`${node.name}/cyclictest.stdout`, outcome.stdout);
+    await ctx.writeRaw(`${node.name}/cyclictest.stderr`, outcome.stderr);
+    const text = await session.download(command.jsonPath).then(
+      (b) => b.toString('utf8'),
+      () => undefined,
+    );
+    if (text !== undefined) await ctx.writeRaw(`${node.name}/cyclictest.json`, text);
+    return text;
+  });
 
   // An interrupted run still printed its summary: parse and keep it before judging it.
   let result: ReturnType<typeof parseCyclictestRun> | undefined;

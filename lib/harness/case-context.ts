@@ -5,6 +5,7 @@ import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { Limit, ThresholdProfile } from '../config/thresholds.ts';
 import type { NodeSession } from '../remote/types.ts';
 import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
+import type { CasePhase } from '../results/phases.ts';
 import type { CleanupStack } from './cleanup.ts';
 import type { Progress } from './progress.ts';
 
@@ -52,6 +53,8 @@ export interface CaseContext {
   emulation(node: PodNode): string | undefined;
   /** The accelerator a guest the harness launched runs under; undefined for any other node. */
   accelerator(node: PodNode): 'kvm' | 'tcg' | undefined;
+  /** Runs fn as one phase of the case, for the time split in results.json (see PhaseClock). */
+  phase<T>(phase: CasePhase, fn: () => Promise<T>): Promise<T>;
   /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
   annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
 }

@@ -13,6 +13,7 @@ import { combineStatuses } from '../results/status.ts';
 import type { ThresholdProfile } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
 import { CleanupStack } from './cleanup.ts';
+import { PhaseClock } from './phases.ts';
 import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
 import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
 import type { Progress } from './progress.ts';
@@ -49,7 +50,9 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
   const details: Record<string, unknown> = {};
   const events = createRunEvents();
   const cleanup = new CleanupStack({ log: scope.log });
+  const clock = new PhaseClock();
   let currentTest: Mocha.Test | undefined;
+  let leaveJudge: (() => void) | undefined;
 
   const annotationOf = (test: Mocha.Test): TestAnnotation => {
     let a = events.annotations.get(test);
@@ -76,7 +79,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     cleanup,
     progress: scope.progress,
     nodes: (role: NodeRole) => scope.pod.nodes.filter((n) => n.role === role),
-    session: (node) => scope.session(node),
+    session: (node) => clock.run('connect', () => scope.session(node)),
     limitsFor: (node) =>
       scope.thresholds.limitsFor(testCase.caseName).filter((l) => !l.nodes || [node.role, node.name, node.declaredRole].some((n) => l.nodes?.includes(n))),
     log: (line) => scope.log(`[${testCase.caseName}] ${line}`),
@@ -97,6 +100,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
       const launch = scope.nodeInfo?.(node.name)?.launch;
       return launch?.emulated ? `${node.name} is a QEMU guest under TCG, software emulation: its figures test function, not real-time quality` : undefined;
     },
+    phase: (phase, fn) => clock.run(phase, fn),
     annotate(annotation) {
       if (!currentTest) throw new Error('annotate() is for use inside a test (it), not in a hook');
       const a = annotationOf(currentTest);
@@ -113,8 +117,13 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     bail: false,
   });
   mocha.rootHooks({
+    // Measuring happens in the suites' before hooks; the tests themselves judge.
     beforeEach(this: Mocha.Context) {
       currentTest = this.currentTest;
+      leaveJudge = clock.enter('judge');
+    },
+    afterEach() {
+      leaveJudge?.();
     },
   });
   const suiteFile = join(scope.suitesDir ?? SUITES_DIR, `${testCase.suite}.spec.ts`);
@@ -142,7 +151,8 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
   } finally {
     setActiveCase(undefined);
   }
-  const cleanupReports = await cleanup.unwind();
+  leaveJudge?.();
+  const cleanupReports = await clock.run('cleanup', () => cleanup.unwind());
   const failedCleanups = cleanupReports.filter((r) => !r.ok);
   for (const r of failedCleanups) {
     testcases.push(errorTestcase(classname, `${testCase.caseName}: teardown`, `undo step "${r.label}" failed: ${r.error}`));
@@ -167,6 +177,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     testcases,
     details,
     rawOutputs,
+    phasesMs: clock.totals(),
   };
 }
 

@@ -45,7 +45,7 @@ export interface LabUpOptions extends LabOptions {
 /** Thrown by `abandonAfterStep`; it bypasses the cleanup a real failure gets. */
 class AbandonedUp extends LabError {}
 
-const SSHD_START_TIMEOUT_MS = 15_000;
+export const SSHD_START_TIMEOUT_MS = 15_000;
 
 function buildInitialState(plan: LabPlan): LabState {
   return {
@@ -132,7 +132,7 @@ async function createVmBridge(plan: LabPlan): Promise<void> {
   await runCommand(['ip', '-n', host, 'link', 'set', 'dev', plan.vm.bridge, 'up']);
 }
 
-async function waitForPidFile(file: string, deadline: number): Promise<number> {
+export async function waitForPidFile(file: string, deadline: number): Promise<number> {
   while (Date.now() < deadline) {
     const text = await readFile(file, 'utf8').catch(() => '');
     if (/^\d+\s*$/.test(text)) return Number(text.trim());
@@ -141,13 +141,24 @@ async function waitForPidFile(file: string, deadline: number): Promise<number> {
   throw new LabError(`sshd wrote no pid file ${file} within ${SSHD_START_TIMEOUT_MS / 1000} s`);
 }
 
+// One node's sshd, in its namespace, on its address, with the lab's config and host key; it daemonizes.
+export async function launchNodeSshd(plan: LabPlan, node: LabPlan['nodes'][number]): Promise<void> {
+  await runCommand(['ip', 'netns', 'exec', node.namespace, '/usr/sbin/sshd', '-f', plan.paths.sshdConfig, '-h', node.hostKeyFile,
+    '-E', node.logFile, '-o', `ListenAddress=${node.ip}`, '-o', `PidFile=${node.pidFile}`]);
+}
+
+/** Waits until the node's sshd shows its banner, or throws naming its log. */
+export async function waitForSshBanner(node: LabPlan['nodes'][number], deadline: number): Promise<void> {
+  while (!(await probeSshBanner(node.ip, { timeoutMs: 1000 }))) {
+    if (Date.now() > deadline) throw new LabError(`sshd of ${node.name} did not answer on ${node.ip}:22 within ${SSHD_START_TIMEOUT_MS / 1000} s; see ${node.logFile}`);
+    await sleep(100);
+  }
+}
+
 async function startSshds(plan: LabPlan, state: LabState, save: () => Promise<void>): Promise<void> {
   // sshd's privilege-separation dir; a system path shared with any other sshd, never removed.
   await mkdir('/run/sshd', { recursive: true, mode: 0o755 });
-  for (const node of plan.nodes) {
-    await runCommand(['ip', 'netns', 'exec', node.namespace, '/usr/sbin/sshd', '-f', plan.paths.sshdConfig, '-h', node.hostKeyFile,
-      '-E', node.logFile, '-o', `ListenAddress=${node.ip}`, '-o', `PidFile=${node.pidFile}`]);
-  }
+  for (const node of plan.nodes) await launchNodeSshd(plan, node);
   const deadline = Date.now() + SSHD_START_TIMEOUT_MS;
   for (const [i, node] of plan.nodes.entries()) {
     const pid = await waitForPidFile(node.pidFile, deadline);
@@ -155,12 +166,7 @@ async function startSshds(plan: LabPlan, state: LabState, save: () => Promise<vo
     state.resources.pids.push(pid);
     await save();
   }
-  for (const node of plan.nodes) {
-    while (!(await probeSshBanner(node.ip, { timeoutMs: 1000 }))) {
-      if (Date.now() > deadline) throw new LabError(`sshd of ${node.name} did not answer on ${node.ip}:22 within ${SSHD_START_TIMEOUT_MS / 1000} s; see ${node.logFile}`);
-      await sleep(100);
-    }
-  }
+  for (const node of plan.nodes) await waitForSshBanner(node, deadline);
 }
 
 // `kvmfornfv-test lab up`: idempotent; a broken or half-built lab is rebuilt.

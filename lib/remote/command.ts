@@ -13,15 +13,33 @@ export interface BuiltCommand {
   sudo: boolean;
 }
 
-// Turn argv or a script into the exact shell string, adding sudo where the user needs it.
-export function buildRemoteCommand(command: RemoteCommand, options: { user: string; privileged: boolean }): BuiltCommand {
+// Turn argv or a script into the exact shell string, adding sudo where the user needs it,
+// and pinning it to `cpus` when given.
+export function buildRemoteCommand(command: RemoteCommand, options: { user: string; privileged: boolean; cpus?: readonly number[] }): BuiltCommand {
   const sudo = options.privileged && options.user !== 'root';
   const prefix = sudo ? 'sudo -n ' : '';
+  let built: BuiltCommand;
   if (isScript(command)) {
     if (command.script.trim() === '') throw new TypeError('cannot run an empty script');
-    return { command: command.script, escapedCommand: `${prefix}sh -c ${quoteArg(command.script)}`, sudo };
+    built = { command: command.script, escapedCommand: `${prefix}sh -c ${quoteArg(command.script)}`, sudo };
+  } else {
+    built = { command: command.join(' '), escapedCommand: prefix + buildShellCommand(command), sudo };
   }
-  return { command: command.join(' '), escapedCommand: prefix + buildShellCommand(command), sudo };
+  if (!options.cpus || options.cpus.length === 0) return built;
+  // An argv may start with a shell builtin, which exec cannot run: give it a shell.
+  const target = isScript(command) || sudo ? built.escapedCommand : `sh -c ${quoteArg(built.escapedCommand)}`;
+  return { ...built, escapedCommand: buildPinnedPrefix(options.cpus) + target };
+}
+
+/**
+ * The prefix that puts the shell sshd started, and everything it runs, on `cpus`: `exec`
+ * turns the login shell itself into taskset (same pid, so the pid report still names the
+ * group), which sets its own affinity and execs the command. No process is added. Without
+ * util-linux taskset on the node, the command runs unpinned.
+ */
+export function buildPinnedPrefix(cpus: readonly number[]): string {
+  for (const c of cpus) if (!Number.isInteger(c) || c < 0) throw new TypeError(`not a CPU number: ${c}`);
+  return `p=; command -v taskset >/dev/null 2>&1 && p='taskset -c ${cpus.join(',')}'; exec $p `;
 }
 
 export function isScript(command: RemoteCommand): command is { script: string } {

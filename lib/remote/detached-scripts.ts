@@ -83,26 +83,6 @@ export function buildIsRunningScript(options: { runDir: string; name: string; pi
   return `if [ ! -e ${quoteArg(p.rc)} ] && kill -0 ${checkPid(options.pid)} 2>/dev/null; then echo running; else echo exited; fi`;
 }
 
-/** Prints `stopped=1` when the process was still running and had to be signalled. */
-export function buildStopScript(options: { runDir: string; name: string; pid: number; signal: 'INT' | 'TERM' | 'KILL'; graceMs: number }): string {
-  const p = buildDetachedPaths(options.runDir, options.name);
-  const rc = quoteArg(p.rc);
-  const pid = checkPid(options.pid);
-  const ticks = Math.max(1, Math.ceil(options.graceMs / 100));
-  const waitFor = (n: number) => `i=0; while [ ! -e ${rc} ] && kill -0 ${pid} 2>/dev/null && [ $i -lt ${n} ]; do sleep 0.1; i=$((i+1)); done`;
-  return [
-    `stopped=0`,
-    `if [ ! -e ${rc} ] && kill -0 ${pid} 2>/dev/null; then`,
-    `  stopped=1; kill -${options.signal} ${pid} 2>/dev/null`,
-    `  ${waitFor(ticks)}`,
-    `  if [ ! -e ${rc} ] && kill -0 ${pid} 2>/dev/null; then kill -KILL ${pid} 2>/dev/null; fi`,
-    `fi`,
-    // The wrapper writes rc just after the command exits: give it a moment.
-    `i=0; while [ ! -e ${rc} ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done`,
-    `echo stopped=$stopped`,
-  ].join('\n');
-}
-
 /**
  * Stop every process with a pid file and no rc file in runDir (also ones another harness
  * process started), SIGINT first, SIGKILL after the grace, then remove runDir. Idempotent.
@@ -134,7 +114,8 @@ export function buildCleanupScript(options: { runDir: string; graceMs: number })
   ].join('\n');
 }
 
-function checkPid(pid: number): number {
+// Refuse anything that is not a pid a signal may go to (0, 1 and negatives reach groups or init).
+export function checkPid(pid: number): number {
   if (!Number.isSafeInteger(pid) || pid <= 1) throw new TypeError(`not a pid to signal: ${pid}`);
   return pid;
 }

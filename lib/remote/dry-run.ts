@@ -12,6 +12,7 @@ import type {
   RemoteCommand,
   RemoteResult,
   StartDetachedOptions,
+  WatchEnd,
 } from './types.ts';
 
 export interface DryRunOptions {
@@ -69,6 +70,10 @@ export class DryRunSession implements NodeSession {
 
   async isRunning(): Promise<boolean> {
     return false;
+  }
+
+  async waitForExit(): Promise<WatchEnd> {
+    return 'exited';
   }
 
   async waitDetached(process: DetachedProcess): Promise<DetachedOutcome> {

@@ -1,17 +1,17 @@
 // NodeSession over one ssh2 connection per node: commands with timeouts that kill what they
 // started, and detached measurements that survive a dropped connection (see detached.ts).
 import { randomBytes } from 'node:crypto';
-import type { Client } from 'ssh2';
 import { podSecrets, type PodNode } from '../config/pod-model.ts';
-import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid } from './command.ts';
+import { buildKillGroupScript, buildPidReportPrefix, buildRemoteCommand, classifySudoFailure, extractReportedPid, type BuiltCommand } from './command.ts';
 import { DetachedControl } from './detached.ts';
 import { RemoteCommandError, SshConnectError, SudoError } from './errors.ts';
-import { runOnChannel } from './exec-channel.ts';
+import { holdOnChannel, runOnChannel, type ChannelRun } from './exec-channel.ts';
 import type { HostKeyPolicy } from './host-key.ts';
 import type { KnownHostsFiles } from './known-hosts.ts';
 import { quoteArg } from './quote.ts';
 import { Redactor } from './redact.ts';
-import { openConnection, type ConnectSettings, type Connection } from './ssh-connect.ts';
+import type { ConnectSettings } from './ssh-connect.ts';
+import { ReconnectingLink } from './reconnecting-link.ts';
 import { validateRunDir } from './detached-scripts.ts';
 import type {
   DetachedOutcome,
@@ -22,6 +22,7 @@ import type {
   RemoteResult,
   StartDetachedOptions,
   StopOptions,
+  WatchEnd,
 } from './types.ts';
 
 export { timeoutFor } from './timeouts.ts';
@@ -44,11 +45,13 @@ export interface SshSessionOptions {
   keepaliveCountMax?: number;
   /** Default command timeout. */
   defaultTimeoutMs?: number;
-  /** How often waitDetached looks at a process. */
-  pollIntervalMs?: number;
   /** How long cleanup waits after SIGINT before SIGKILL. Default 5 s. */
   cleanupGraceMs?: number;
-  /** How long idempotent operations keep reconnecting after the connection is lost. */
+  /**
+   * How long idempotent operations (stop, read-back, upload, download, cleanup) keep
+   * reconnecting after the connection was lost. Default 60 s from the loss. Once a window has
+   * passed with the node unreachable, later operations try once each until a connection works again.
+   */
   reconnectWindowMs?: number;
   env?: NodeJS.ProcessEnv;
 }
@@ -60,6 +63,23 @@ export interface RawExecOptions extends Omit<ExecOptions, 'input'> {
   logAs?: string;
   /** For the kill that follows a timeout: do not kill again if it times out itself. */
   noKillOnTimeout?: boolean;
+}
+
+/** A command held open by what it started (see runHeld). */
+export interface HeldRun {
+  result: RemoteResult;
+  stdout: Buffer;
+  closed: Promise<{ lost: boolean }>;
+  release(): void;
+}
+
+interface Prepared {
+  built: BuiltCommand;
+  label: string;
+  timeoutMs: number;
+  marker: string;
+  shellString: string;
+  onTimeout: (stderrSoFar: Buffer) => Promise<void>;
 }
 
 // Connect a node now (credentials and host key are checked here) and return its session.
@@ -75,13 +95,8 @@ export class SshNodeSession implements NodeSession {
   readonly redactor: Redactor;
   readonly #settings: ConnectSettings;
   readonly #defaultTimeoutMs: number;
-  readonly #reconnectWindowMs: number;
+  readonly #link: ReconnectingLink;
   readonly #detached: DetachedControl;
-  #conn: Connection | undefined;
-  #connecting: Promise<Connection> | undefined;
-  #hostKeys: { target: Buffer | undefined; jump: Buffer | undefined } = { target: undefined, jump: undefined };
-  #everConnected = false;
-  #closed = false;
 
   constructor(node: PodNode, options: SshSessionOptions) {
     const env = options.env ?? process.env;
@@ -102,21 +117,21 @@ export class SshNodeSession implements NodeSession {
       log: (line) => sink(this.redactor.redact(line)),
     };
     this.#defaultTimeoutMs = options.defaultTimeoutMs ?? 60_000;
-    this.#reconnectWindowMs = options.reconnectWindowMs ?? 60_000;
+    this.#link = new ReconnectingLink(node, this.#settings, options.reconnectWindowMs ?? 60_000);
     this.#detached = new DetachedControl({
       node: node.name,
       runDir: this.runDir,
-      pollIntervalMs: options.pollIntervalMs ?? 1_000,
       cleanupGraceMs: options.cleanupGraceMs ?? 5_000,
       run: (command, opts) => this.runRaw(command, opts),
-      retrying: (what, fn, deadline) => this.#retrying(what, fn, deadline),
+      hold: (command, opts) => this.runHeld(command, opts),
+      retrying: (what, fn, deadline) => this.#link.retrying(what, fn, deadline),
       log: (line) => this.#log(line),
     });
   }
 
   /** Opens the connection, or throws SshConnectError / HostKeyError naming the node. */
   async connect(): Promise<void> {
-    await this.#client();
+    await this.#link.client();
   }
 
   async exec(command: RemoteCommand, options: ExecOptions = {}): Promise<RemoteResult> {
@@ -125,20 +140,49 @@ export class SshNodeSession implements NodeSession {
 
   /** exec that also returns stdout as bytes, for downloads and the detached machinery. */
   async runRaw(command: RemoteCommand, options: RawExecOptions = {}): Promise<{ result: RemoteResult; stdout: Buffer }> {
-    const built = buildRemoteCommand(command, { user: this.node.user, privileged: options.privileged ?? true });
+    const prepared = this.#prepare(command, options);
+    const client = await this.#link.client();
+    const run = await runOnChannel(client, prepared.shellString, { input: options.input, timeoutMs: prepared.timeoutMs, onTimeout: prepared.onTimeout });
+    return this.#settle(run, prepared, options);
+  }
+
+  /**
+   * runRaw for a command whose shell exits before its channel closes (see holdOnChannel): the
+   * result is the shell's; `closed` resolves when the processes holding the channel exit.
+   */
+  async runHeld(command: RemoteCommand, options: RawExecOptions & { isStarted?: (stdout: Buffer) => boolean }): Promise<HeldRun> {
+    const prepared = this.#prepare(command, options);
+    const client = await this.#link.client();
+    const held = holdOnChannel(client, prepared.shellString, {
+      input: options.input,
+      startTimeoutMs: prepared.timeoutMs,
+      onStartTimeout: prepared.onTimeout,
+      ...(options.isStarted ? { isStarted: options.isStarted } : {}),
+    });
+    try {
+      return { ...(await this.#settle(await held.started, prepared, options)), closed: held.closed, release: held.release };
+    } catch (error) {
+      held.release();
+      throw error;
+    }
+  }
+
+  #prepare(command: RemoteCommand, options: RawExecOptions): Prepared {
+    const cpus = options.housekeeping ? this.node.housekeepingCpus : undefined;
+    const built = buildRemoteCommand(command, { user: this.node.user, privileged: options.privileged ?? true, ...(cpus ? { cpus } : {}) });
     const label = options.label ?? (Array.isArray(command) ? String(command[0]) : 'sh');
     const timeoutMs = options.timeoutMs ?? this.#defaultTimeoutMs;
     if (!options.quiet) this.#log(`[${this.node.name}] ${label}$ ${options.logAs ?? built.escapedCommand}`);
-    const client = await this.#client();
     const marker = `kfn-pid-${randomBytes(6).toString('hex')}:`;
-    const run = await runOnChannel(client, buildPidReportPrefix(marker) + built.escapedCommand, {
-      input: options.input,
-      timeoutMs,
-      onTimeout: async (stderrSoFar) => {
-        const found = extractReportedPid(stderrSoFar, marker).pid;
-        if (found !== undefined && !options.noKillOnTimeout) await this.#killGroup(found, built.sudo);
-      },
-    });
+    const onTimeout = async (stderrSoFar: Buffer) => {
+      const found = extractReportedPid(stderrSoFar, marker).pid;
+      if (found !== undefined && !options.noKillOnTimeout) await this.#killGroup(found, built.sudo);
+    };
+    return { built, label, timeoutMs, marker, shellString: buildPidReportPrefix(marker) + built.escapedCommand, onTimeout };
+  }
+
+  async #settle(run: ChannelRun, prepared: Prepared, options: RawExecOptions): Promise<{ result: RemoteResult; stdout: Buffer }> {
+    const { built, label, timeoutMs, marker } = prepared;
     const { pid, rest } = extractReportedPid(run.stderr, marker);
     const stderr = rest.toString('utf8');
     const redact = (s: string) => this.redactor.redact(s);
@@ -180,6 +224,10 @@ export class SshNodeSession implements NodeSession {
     return this.#detached.isRunning(process);
   }
 
+  waitForExit(process: DetachedProcess, options: { deadline: number; signal?: AbortSignal | undefined }): Promise<WatchEnd> {
+    return this.#detached.waitForExit(process, options);
+  }
+
   waitDetached(process: DetachedProcess, options: { timeoutMs: number; stop?: StopOptions }): Promise<DetachedOutcome> {
     return this.#detached.wait(process, options);
   }
@@ -199,35 +247,23 @@ export class SshNodeSession implements NodeSession {
     // Write a temporary file and rename it, so a broken transfer never leaves a half file.
     const script = `t=${target}.kfn-upload.$$; cat > "$t" && ${chmod}mv -f "$t" ${target} || { rm -f "$t"; exit 1; }`;
     const logAs = `upload ${data.length} bytes to ${remotePath}${mode === undefined ? '' : ` mode ${mode.toString(8)}`}`;
-    await this.#retrying('upload', () => this.runRaw({ script }, { input: data, label: 'upload', logAs }));
+    await this.#link.retrying('upload', () => this.runRaw({ script }, { input: data, label: 'upload', logAs }));
   }
 
   async download(remotePath: string): Promise<Buffer> {
-    return this.#retrying('download', async () => (await this.runRaw(['cat', remotePath], { label: 'download' })).stdout);
+    return this.#link.retrying('download', async () => (await this.runRaw(['cat', remotePath], { label: 'download' })).stdout);
   }
 
   async cleanup(): Promise<void> {
-    if (this.#closed || !this.#everConnected) {
-      this.#log(`[${this.node.name}] cleanup: nothing to do (${this.#closed ? 'session closed' : 'never connected'})`);
+    if (this.#link.closed || !this.#link.everConnected) {
+      this.#log(`[${this.node.name}] cleanup: nothing to do (${this.#link.closed ? 'session closed' : 'never connected'})`);
       return;
     }
     await this.#detached.cleanup();
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    const conn = this.#conn ?? (await this.#connecting?.catch(() => undefined));
-    this.#conn = undefined;
-    if (!conn) return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, 2_000);
-      conn.client.once('close', () => {
-        clearTimeout(timer);
-        resolve();
-      });
-      conn.end();
-    });
+  close(): Promise<void> {
+    return this.#link.close();
   }
 
   // Kill what a command left behind: its shell's process group, with the command's privilege.
@@ -240,48 +276,6 @@ export class SshNodeSession implements NodeSession {
   #log(line: string): void {
     this.#settings.log(line);
   }
-
-  async #client(): Promise<Client> {
-    if (this.#closed) throw new SshConnectError(this.node.name, `the session to node ${this.node.name} is closed`);
-    if (this.#conn) return this.#conn.client;
-    if (!this.#connecting) {
-      const again = this.#everConnected;
-      this.#connecting = openConnection(this.node, this.#settings, this.#hostKeys)
-        .then((conn) => {
-          this.#conn = conn;
-          this.#everConnected = true;
-          this.#hostKeys = conn.hostKeys;
-          conn.client.on('close', () => {
-            if (this.#conn !== conn) return;
-            this.#conn = undefined;
-            if (!this.#closed) this.#log(`[${this.node.name}] connection closed`);
-          });
-          conn.client.on('error', (e: Error) => this.#log(`[${this.node.name}] connection error: ${e.message}`));
-          const { user, ip, sshPort } = this.node;
-          const via = this.node.jumpHost ? ` via ${this.node.jumpHost.ip}` : '';
-          this.#log(`[${this.node.name}] ${again ? 'reconnected' : 'connected'} to ${user}@${ip}:${sshPort}${via}`);
-          return conn;
-        })
-        .finally(() => {
-          this.#connecting = undefined;
-        });
-    }
-    return (await this.#connecting).client;
-  }
-
-  // Repeat an idempotent operation across reconnects until it works or the window closes.
-  async #retrying<T>(what: string, fn: () => Promise<T>, deadline?: number): Promise<T> {
-    const until = deadline ?? Date.now() + this.#reconnectWindowMs;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (e) {
-        if (!(e instanceof SshConnectError) || !e.retryable || this.#closed || Date.now() >= until) throw e;
-        this.#log(`[${this.node.name}] ${what}: ${e.message}; retrying`);
-        await sleep(Math.min(500 * attempt, 5_000, Math.max(0, until - Date.now())));
-      }
-    }
-  }
 }
 
 function describeOutcome(result: RemoteResult, timeoutMs: number): string {
@@ -289,8 +283,4 @@ function describeOutcome(result: RemoteResult, timeoutMs: number): string {
   if (result.timedOut) return `timed out after ${timeoutMs} ms, killed`;
   if (result.signal) return `killed by ${result.signal} ${took}`;
   return `exit ${result.exitCode} ${took}`;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

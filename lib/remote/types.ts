@@ -32,6 +32,11 @@ export interface ExecOptions {
   input?: string;
   /** Label for the case log, e.g. `cyclictest`. */
   label?: string;
+  /**
+   * Run it, and the shell it starts in, on the node's housekeeping CPUs: for everything the
+   * harness runs while a measurement may be in progress (lock heartbeat, read-backs).
+   */
+  housekeeping?: boolean;
 }
 
 /** A long measurement running on a node with no tie to the SSH session. */
@@ -53,19 +58,29 @@ export interface DetachedOutcome {
   stderr: string;
   /** True when the process was still running and had to be stopped. */
   stopped: boolean;
+  /** Set when the first signal did not stop it within its grace and a stronger one was sent. */
+  escalatedTo?: 'TERM' | 'KILL';
 }
+
+/** How waiting for a detached process ended. */
+export type WatchEnd = 'exited' | 'aborted' | 'deadline';
 
 export interface StartDetachedOptions {
   name: string;
   command: RemoteCommand;
   privileged?: boolean;
   label?: string;
+  /**
+   * Keep an idle channel open that closes when the process exits, so that waitForExit learns
+   * of the end without running anything on the node. For measurements.
+   */
+  watch?: boolean;
 }
 
 export interface StopOptions {
   /** Signal sent first. Default SIGINT, which makes cyclictest and testpmd print their summary. */
   signal?: 'INT' | 'TERM' | 'KILL';
-  /** How long to wait after the signal before SIGKILL. Default 10 s. */
+  /** How long to wait after the first signal before SIGTERM (after SIGTERM, before SIGKILL). Default 5 s each. */
   graceMs?: number;
 }
 
@@ -76,6 +91,12 @@ export interface NodeSession {
   exec(command: RemoteCommand, options?: ExecOptions): Promise<RemoteResult>;
   startDetached(options: StartDetachedOptions): Promise<DetachedProcess>;
   isRunning(process: DetachedProcess): Promise<boolean>;
+  /**
+   * Resolves when the process exits by itself, the deadline (epoch ms) passes, or the signal
+   * aborts. Never stops the process. For a process started with `watch`, nothing runs on the
+   * node meanwhile unless the connection is lost; then it reconnects and waits again.
+   */
+  waitForExit(process: DetachedProcess, options: { deadline: number; signal?: AbortSignal | undefined }): Promise<WatchEnd>;
   /** Waits until the process exits by itself, up to timeoutMs, then stops it. */
   waitDetached(process: DetachedProcess, options: { timeoutMs: number; stop?: StopOptions }): Promise<DetachedOutcome>;
   stopDetached(process: DetachedProcess, options?: StopOptions): Promise<DetachedOutcome>;

@@ -2,7 +2,9 @@
 // reading as each case ends (failures, errors, advisory findings with their fix), passed
 // checks and skipped testcases folded into one line per reason, and a verdict at the end.
 // The full detail of every testcase stays in junit.xml, results.json and report.html.
+// Each case's line gives its measuring time beside the harness's own overhead.
 import type { CaseResult, RunResult, TestcaseResult } from '../results/model.ts';
+import { overheadMs } from '../results/phases.ts';
 import type { Reporter } from './reporter.ts';
 import { formatComparisonTable } from './comparison.ts';
 import { collectAdvisoryFindings, collectCaseFindings, describeFinding, displayStatusOf, type DisplayStatus } from './findings.ts';
@@ -38,7 +40,10 @@ function countsOf(testcases: readonly TestcaseResult[]): string {
 
 export function formatCaseLines(result: CaseResult): string[] {
   const counts = countsOf(result.testcases);
-  const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${(result.durationMs / 1000).toFixed(1)} s)${counts ? `: ${counts}` : ''}`];
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  // The measuring time beside the harness's own: what the overhead budget is about.
+  const split = result.phasesMs && result.phasesMs.measure > 0 ? `: measuring ${s(result.phasesMs.measure)}, overhead ${s(overheadMs(result.phasesMs))}` : '';
+  const lines = [`${MARK[result.status]} kvmfornfv.${result.tier}.${result.caseName} (${s(result.durationMs)}${split})${counts ? `: ${counts}` : ''}`];
   const findings = new Map(collectCaseFindings(result).map((f) => [f.title, f]));
   const checksPassed: TestcaseResult[] = [];
   const skipped = new Map<string, TestcaseResult[]>();

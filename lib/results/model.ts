@@ -1,5 +1,6 @@
 import type { ForwardingComparison } from './comparison.ts';
 import type { RegressionReport } from './regression-report.ts';
+import type { PhaseTimes } from './phases.ts';
 
 // One result model, versioned, for all five cases. JUnit, results.json, TestAPI,
 // InfluxDB and the HTML report are views of it; none of them reads SSH or mocha.
@@ -109,6 +110,8 @@ export interface CaseResult {
   rawOutputs: string[];
   /** Failed preflight checks on the nodes this case measured: the "why" for a failure. */
   explanations?: string[];
+  /** Where the case's time went (connect, provision, build, measure, collect, judge, cleanup, other); absent for a case that never ran. */
+  phasesMs?: PhaseTimes;
 }
 
 export interface RunEnvironment {

@@ -1,9 +1,9 @@
-// Runs one trial's tool on the tgen node as a detached process: a dropped SSH link does not
-// kill it, a hung tool is stopped at a deadline scaled to the trial, and an abort stops it at
-// once with SIGINT (the trial scripts stop their traffic on SIGINT) before the abort is thrown.
+// Runs one trial's tool on the tgen node as a detached, watched process: a dropped SSH link
+// does not kill it, nothing polls the node while it sends, a hung tool is stopped at a deadline
+// scaled to the trial, and an abort stops it at once with SIGINT (the trial scripts stop their
+// traffic on SIGINT) before the abort is thrown.
 import { timeoutFor } from '../remote/timeouts.ts';
 import type { DetachedOutcome, DetachedProcess, NodeSession, RemoteCommand } from '../remote/types.ts';
-import { watchDetached } from '../remote/watch-detached.ts';
 
 export interface DetachedTrialRun {
   /** Prefix of the detached process name; a counter makes it unique in the run. */
@@ -13,8 +13,6 @@ export interface DetachedTrialRun {
   durationS: number;
   label: string;
   signal?: AbortSignal;
-  /** Poll interval; tests shorten it. */
-  pollMs?: number;
 }
 
 export interface DetachedTrialOutcome extends DetachedOutcome {
@@ -33,24 +31,25 @@ export function nextTrialProcessName(prefix: string): string {
 // Starts the tool, waits for it with a deadline, and collects its output; aborts stop it first.
 export async function runDetachedTrial(session: NodeSession, run: DetachedTrialRun): Promise<DetachedTrialOutcome> {
   run.signal?.throwIfAborted();
-  const started = await session.startDetached({ name: nextTrialProcessName(run.namePrefix), command: run.command, label: run.label });
+  const started = await session.startDetached({ name: nextTrialProcessName(run.namePrefix), command: run.command, label: run.label, watch: true });
   const deadline = Date.now() + timeoutFor(run.durationS);
-  let overran: string | undefined;
+  let end: Awaited<ReturnType<NodeSession['waitForExit']>>;
   try {
-    const end = await watchDetached(session, started, { deadline, signal: run.signal, pollMs: run.pollMs ?? 500 });
-    if (end === 'deadline') overran = `${run.label} ran past its deadline of ${Math.round(timeoutFor(run.durationS) / 1000)} s for a ${run.durationS} s trial`;
+    end = await session.waitForExit(started, { deadline, signal: run.signal });
   } catch (e) {
     await stopQuietly(session, started);
     throw e;
   }
-  const outcome = await session.stopDetached(started, { signal: 'INT', graceMs: 10_000 });
+  const outcome = await session.stopDetached(started, { signal: 'INT' });
   run.signal?.throwIfAborted();
-  return overran ? { ...outcome, overran } : outcome;
+  // Late news of an exit is no overrun: only a tool that had to be stopped overran.
+  if (end !== 'deadline' || !outcome.stopped) return outcome;
+  return { ...outcome, overran: `${run.label} ran past its deadline of ${Math.round(timeoutFor(run.durationS) / 1000)} s for a ${run.durationS} s trial` };
 }
 
 async function stopQuietly(session: NodeSession, started: DetachedProcess): Promise<void> {
   try {
-    await session.stopDetached(started, { signal: 'INT', graceMs: 10_000 });
+    await session.stopDetached(started, { signal: 'INT' });
   } catch {
     // The node's cleanup() stops it at the end of the run anyway.
   }

@@ -11,6 +11,7 @@ import type {
   RemoteResult,
   StartDetachedOptions,
   StopOptions,
+  WatchEnd,
 } from '../../lib/remote/types.ts';
 
 export type FakeCall =
@@ -109,6 +110,16 @@ export class FakeNodeSession implements NodeSession {
     return this.handlers.running?.(process.name) ?? false;
   }
 
+  /** Asks `running` until it says no, the deadline passes or the signal aborts; never sleeps long. */
+  async waitForExit(process: DetachedProcess, options: { deadline: number; signal?: AbortSignal | undefined }): Promise<WatchEnd> {
+    for (;;) {
+      if (options.signal?.aborted) return 'aborted';
+      if (Date.now() >= options.deadline) return 'deadline';
+      if (!(this.handlers.running?.(process.name) ?? false)) return 'exited';
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+  }
+
   /** Recorded apart from stops, so a test sees which processes were left to end by themselves. */
   async waitDetached(process: DetachedProcess, options: { timeoutMs: number; stop?: StopOptions }): Promise<DetachedOutcome> {
     this.calls.push({ kind: 'wait', name: process.name, timeoutMs: options.timeoutMs });
@@ -147,7 +158,7 @@ export interface ScriptedProcess {
   stdout?: string | ((command: RemoteCommand) => string);
   stderr?: string;
   exitCode?: number | null;
-  /** isRunning answers true this many times before false. */
+  /** isRunning (and each look of waitForExit) answers true this many times before false. */
   runningPolls?: number;
 }
 

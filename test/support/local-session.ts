@@ -18,6 +18,8 @@ export class LocalSession implements NodeSession {
   readonly runDir: string;
   /** Every command this session ran, as the shell would see it. */
   readonly commands: string[] = [];
+  /** The options of each command, in the same order. */
+  readonly options: ExecOptions[] = [];
   uploads = 0;
   readonly #env: NodeJS.ProcessEnv | undefined;
 
@@ -35,6 +37,7 @@ export class LocalSession implements NodeSession {
     if (file === undefined) throw new TypeError('empty argv');
     const escapedCommand = buildShellCommand(argv);
     this.commands.push(escapedCommand);
+    this.options.push(options);
     const started = Date.now();
     const r = await execa(file, args, {
       reject: false,
@@ -62,6 +65,9 @@ export class LocalSession implements NodeSession {
     throw new Error('LocalSession supports exec only');
   }
   isRunning(): never {
+    throw new Error('LocalSession supports exec only');
+  }
+  waitForExit(): never {
     throw new Error('LocalSession supports exec only');
   }
   waitDetached(): never {

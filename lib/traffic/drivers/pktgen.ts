@@ -55,7 +55,6 @@ export interface PktgenGeneratorOptions {
   /** Receiving continues this long after pktgen's time limit; default 1 s. */
   drainS?: number;
   sleep?: (ms: number) => Promise<void>;
-  pollMs?: number;
 }
 
 /** RFC 2544's benchmarking range, 198.18.0.0/15, one /16 per side. */
@@ -129,11 +128,11 @@ export class PktgenGenerator implements TrafficGenerator {
       for (const s of trial.streams) {
         signal?.throwIfAborted();
         const command = receiver.buildCommand({ iface: s.rxPort.interface!, durationS: rxDurationS });
-        const started = await session.startDetached({ name: nextTrialProcessName('pktgen-rx'), command, label: `receiver on ${s.rxPort.name}` });
+        const started = await session.startDetached({ name: nextTrialProcessName('pktgen-rx'), command, label: `receiver on ${s.rxPort.name}`, watch: true });
         receivers.push({ process: started, collected: false });
       }
       await (this.#o.sleep ?? delay)(settleMs);
-      const tx = await runDetachedTrial(session, { namePrefix: 'pktgen-tx', command: { script }, durationS: trial.durationS + stopSlackS, label: 'kernel pktgen', signal, pollMs: this.#o.pollMs });
+      const tx = await runDetachedTrial(session, { namePrefix: 'pktgen-tx', command: { script }, durationS: trial.durationS + stopSlackS, label: 'kernel pktgen', signal });
       if (tx.overran) throw new MeasurementError(`${tx.overran} on ${session.node.name}`);
       if (tx.exitCode !== 0) throw new MeasurementError(`kernel pktgen on ${session.node.name} exited with ${tx.exitCode ?? 'no exit code'}: ${tail(tx.stderr)}`);
       const runs = parsePktgenScriptOutput(tx.stdout, devices.map(deviceFileOf), `pktgen on ${session.node.name}`);

@@ -30,7 +30,6 @@ export interface SoftgenGeneratorOptions {
   drainMs?: number;
   /** First stream id; every trial takes fresh ones, so late frames of an earlier trial are strays. */
   firstStreamId?: number;
-  pollMs?: number;
 }
 
 const FIRST_STREAM_ID = 101;
@@ -108,7 +107,6 @@ export class SoftgenGenerator implements TrafficGenerator {
       durationS: trial.durationS,
       label: 'kfn-softgen trial',
       ...(signal ? { signal } : {}),
-      ...(this.#o.pollMs === undefined ? {} : { pollMs: this.#o.pollMs }),
     });
     if (outcome.overran) throw new MeasurementError(`${outcome.overran} on ${session.node.name}: ${tail(outcome.stderr)}`);
     let out: SoftgenOutput;

@@ -26,7 +26,6 @@ export interface TrexGeneratorOptions {
   calibrationPps?: number;
   /** Script text; default the file in lib/agents/trex. Tests pass their own. */
   scriptText?: string;
-  pollMs?: number;
 }
 
 export class TrexGenerator implements TrafficGenerator {
@@ -64,7 +63,6 @@ export class TrexGenerator implements TrafficGenerator {
       durationS: trial.durationS,
       label: 'TRex trial',
       signal,
-      pollMs: this.#options.pollMs,
     });
     if (outcome.overran) throw new MeasurementError(`${outcome.overran} on ${session.node.name}; TRex may be stuck: ${tail(outcome.stderr)}`);
     const portNames: Record<number, string> = {};

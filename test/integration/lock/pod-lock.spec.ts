@@ -125,8 +125,11 @@ describe('lock/pod-lock (local shell)', function () {
     const lock = await take('renewing', runOptions({ leaseS: 10, heartbeatS: 5 }));
     const past = Date.now() / 1000 - 60;
     await utimes(join(dir, 'pod.lock', 'heartbeat'), past, past);
+    const before = host.options.length;
     await lock.heartbeat();
     await expectHeld(take('gate-10', runOptions()));
+    // A heartbeat may come during a measurement: it asks for the housekeeping CPUs.
+    expect(host.options.slice(before).map((o) => o.housekeeping)).to.include(true).and.not.include(undefined);
   });
 
   it('reports an unusable lock directory as a PodLockError, not a hang', async () => {

@@ -35,12 +35,13 @@ describe('remote detached processes (integration, real sshd)', function () {
   let dir = '';
   let sshd: SshdHandle | undefined;
   let node: PodNode;
+  let restart: () => Promise<SshdHandle> = () => Promise.reject(new Error('no sshd'));
   const runId = `it-detached-${process.pid}`;
   const sessions: SshNodeSession[] = [];
   const lines: string[] = [];
 
   const open = async () => {
-    const s = await connectNode(node, { runId, log: (l) => lines.push(l), pollIntervalMs: 100, cleanupGraceMs: 500 });
+    const s = await connectNode(node, { runId, log: (l) => lines.push(l), cleanupGraceMs: 500 });
     sessions.push(s);
     return s;
   };
@@ -52,6 +53,8 @@ describe('remote detached processes (integration, real sshd)', function () {
     const client = generateKey(dir, 'client');
     execFileSync('cp', [`${client.path}.pub`, join(dir, 'authorized_keys')]);
     sshd = await startSshd({ dir, hostKey: host, authorizedKeys: join(dir, 'authorized_keys') });
+    const port = sshd.port;
+    restart = () => startSshd({ dir, hostKey: host, authorizedKeys: join(dir, 'authorized_keys'), port });
     node = buildNode({ sshPort: sshd.port, keyFilename: client.path, hostKey: { fingerprint: host.fingerprint } });
   });
 
@@ -110,15 +113,39 @@ describe('remote detached processes (integration, real sshd)', function () {
     expect(outcome).to.deep.equal({ exitCode: 2, stdout: 'done\n', stderr: 'warn\n', stopped: false });
   });
 
-  it('waitDetached stops a process that outlives its timeout, SIGKILL after the grace', async () => {
+  it('waitDetached stops a process that outlives its timeout: SIGINT, then SIGTERM, then SIGKILL after each grace', async () => {
     const s = await open();
-    const p = await s.startDetached({ name: 'deaf', command: { script: `trap '' INT; while :; do sleep 0.05; done` } });
+    const p = await s.startDetached({ name: 'deaf', command: { script: `trap '' INT TERM; while :; do sleep 0.05; done` } });
     const started = Date.now();
     const outcome = await s.waitDetached(p, { timeoutMs: 500, stop: { graceMs: 500 } });
-    expect(outcome.stopped).to.equal(true);
-    expect(outcome.exitCode).to.equal(137); // 128 + SIGKILL, as the wrapper shell reports it
-    expect(Date.now() - started).to.be.lessThan(5000);
+    expect(outcome).to.include({ stopped: true, escalatedTo: 'KILL', exitCode: 137 }); // 128 + SIGKILL, as the wrapper shell reports it
+    expect(Date.now() - started).to.be.lessThan(6000);
     expect(isAlive(p.pid)).to.equal(false);
+  });
+
+  it('learns the end of a watched process from its idle channel, with no command sent meanwhile', async () => {
+    const s = await open();
+    const p = await s.startDetached({ name: 'watched', command: ['sh', '-c', 'sleep 1.5; echo done'], watch: true });
+    const mark = lines.length;
+    const began = Date.now();
+    expect(await s.waitForExit(p, { deadline: Date.now() + 10_000 })).to.equal('exited');
+    const tookMs = Date.now() - began;
+    expect(tookMs).to.be.within(1000, 5000);
+    expect(lines.slice(mark).filter((l) => l.includes('$ ')), 'a command ran while waiting').to.deep.equal([]);
+    expect(await s.stopDetached(p)).to.deep.equal({ exitCode: 0, stdout: 'done\n', stderr: '', stopped: false });
+  });
+
+  it('keeps waiting across a dropped connection and collects the figures of a measurement that went on', async () => {
+    const s = await open();
+    const p = await s.startDetached({ name: 'through', command: { script: TICKER.replace('while :', 'while [ $i -lt 30 ]') }, watch: true });
+    const waiting = s.waitForExit(p, { deadline: Date.now() + 20_000 });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(dropAllConnections(sshd as SshdHandle).length).to.be.greaterThan(0);
+    expect(await waiting).to.equal('exited');
+    const outcome = await s.stopDetached(p);
+    expect(outcome).to.include({ stopped: false, exitCode: 0 });
+    expect(outcome.stdout.trim().split('\n')).to.have.length(30);
+    expect(lines.join('\n')).to.match(/connection lost while waiting for it/).and.include('reconnected');
   });
 
   it('refuses a second process with the same name', async () => {
@@ -142,5 +169,26 @@ describe('remote detached processes (integration, real sshd)', function () {
     expect(existsSync(a.runDir)).to.equal(false);
     await a.cleanup(); // twice is fine
     await b.cleanup();
+  });
+
+  it('gives up on a node gone for good once the reconnect window has passed since the loss, then tries each later step once', async () => {
+    const s = await connectNode(node, { runId, log: (l) => lines.push(l), reconnectWindowMs: 1500 });
+    sessions.push(s);
+    await s.exec(['true']);
+    // The connections first (found below the listener), then the listener: nothing to reconnect to.
+    dropAllConnections(sshd as SshdHandle);
+    await (sshd as SshdHandle).stop();
+    try {
+      const began = Date.now();
+      expect(await s.download('/etc/hostname').catch((e: unknown) => e)).to.be.instanceOf(SshConnectError);
+      expect(Date.now() - began).to.be.within(1000, 10_000);
+      expect(lines.join('\n')).to.include('giving up on it until a connection works again');
+      const again = Date.now();
+      expect(await s.download('/etc/hostname').catch((e: unknown) => e)).to.be.instanceOf(SshConnectError);
+      expect(Date.now() - again, 'a node given up on is tried once').to.be.below(1000);
+    } finally {
+      sshd = await restart();
+    }
+    expect((await s.exec(['echo', 'back'])).stdout).to.equal('back\n');
   });
 });

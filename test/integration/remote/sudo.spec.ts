@@ -45,7 +45,7 @@ describe('remote sudo -n for a non-root user (integration, real sshd and sudo)',
     execFileSync('chown', [USER, home]);
     writeFileSync(SUDOERS, `${USER} ALL=(root) NOPASSWD: ALL\n`, { mode: 0o440 });
     sshd = await startSshd({ dir, hostKey: host, authorizedKeys });
-    const node = buildNode({ name: 'nonroot', user: USER, sshPort: sshd.port, keyFilename: client.path, hostKey: { fingerprint: host.fingerprint } });
+    const node = buildNode({ name: 'nonroot', user: USER, sshPort: sshd.port, keyFilename: client.path, hostKey: { fingerprint: host.fingerprint }, housekeepingCpus: [0] });
     session = await connectNode(node, { runId: `it-sudo-${process.pid}`, cleanupGraceMs: 500 });
   });
 
@@ -87,6 +87,15 @@ describe('remote sudo -n for a non-root user (integration, real sshd and sudo)',
     await s.cleanup();
     expect(isAlive(q.pid)).to.equal(false);
     expect(existsSync(s.runDir)).to.equal(false);
+  });
+
+  it('watches a root measurement under sudo through its idle channel, and runs read-backs on the housekeeping CPUs', async () => {
+    const s = session as SshNodeSession;
+    const p = await s.startDetached({ name: 'rooted-watched', command: ['sh', '-c', 'sleep 1; echo fin'], watch: true });
+    expect(await s.waitForExit(p, { deadline: Date.now() + 10_000 })).to.equal('exited');
+    expect(await s.stopDetached(p)).to.deep.include({ stopped: false, exitCode: 0, stdout: 'fin\n' });
+    const pinned = await s.exec({ script: `grep Cpus_allowed_list /proc/$$/status` }, { housekeeping: true, privileged: false });
+    expect(pinned.stdout.trim()).to.match(new RegExp(`:\\s+${s.node.housekeepingCpus.join(',')}$`));
   });
 
   it('says the user needs NOPASSWD when sudo asks for a password, even with reject: false', async () => {

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import {
@@ -41,6 +41,18 @@ describe('remote/command', () => {
       const script = `printf '%s|' "$0" 'a b'; echo "$((1+2))"`;
       const out = execFileSync('/bin/sh', ['-c', buildCommandString({ script })]).toString();
       expect(out).to.equal('sh|a b|3\n');
+    });
+    it('pins the shell itself to the given CPUs with exec taskset, builtins and sudo included, adding no process', () => {
+      const pid = buildPidReportPrefix('m:');
+      const argv = buildRemoteCommand(['grep', 'Cpus_allowed_list', '/proc/self/status'], { user: 'root', privileged: true, cpus: [0] });
+      expect(argv.escapedCommand).to.equal(`p=; command -v taskset >/dev/null 2>&1 && p='taskset -c 0'; exec $p sh -c 'grep Cpus_allowed_list /proc/self/status'`);
+      expect(buildRemoteCommand(['true'], { user: 'kfn', privileged: true, cpus: [0, 2] }).escapedCommand).to.match(/taskset -c 0,2'; exec \$p sudo -n true$/);
+      // The shell that ran the pid report is the one pinned: same pid, now on CPU 0 only.
+      const run = spawnSync('/bin/sh', ['-c', pid + buildRemoteCommand({ script: 'echo $$; grep Cpus_allowed_list /proc/$$/status' }, { user: 'root', privileged: true, cpus: [0] }).escapedCommand]);
+      const [shellPid, allowed] = run.stdout.toString().split('\n');
+      expect(allowed).to.match(/:\s+0$/);
+      expect(run.stderr.toString().trim()).to.equal(`m:${shellPid}`);
+      expect(() => buildRemoteCommand(['true'], { user: 'root', privileged: true, cpus: [-1] })).to.throw(TypeError);
     });
   });
 

@@ -15,6 +15,12 @@ describe('report/console', () => {
     expect(lines[2]).to.equal(`  FAIL  ${run.cases[0]!.testcases[1]!.title} — ${run.cases[0]!.testcases[1]!.message}`);
   });
 
+  it('says how much of a case was measuring and how much was the harness\'s overhead', () => {
+    const run = loadRunFixture('daily-mixed');
+    const c = { ...run.cases[0]!, durationMs: 26_200, phasesMs: { connect: 300, provision: 800, build: 0, measure: 20_100, collect: 900, judge: 100, cleanup: 500, other: 3_500 } };
+    expect(formatCaseLines(c)[0]).to.match(/^FAIL  kvmfornfv\.latency\.timer \(26\.2 s: measuring 20\.1 s, overhead 6\.1 s\)/);
+  });
+
   // The recorded lab run (lab-all.run.source.md): the lab kernel is not PREEMPT_RT and has no isolcpus.
   it('shows a failed advisory check as ADVIS with what was expected, what was found and the fix', () => {
     const preflight = loadLabAllRun().cases[0]!;

@@ -46,7 +46,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   it('starts the receiver, then pktgen, and joins pktgen TX with the receiver RX', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput, runningPolls: 1 } });
     const rx = receiver();
-    const gen = new PktgenGenerator({ session, receiver: rx, sleep: async () => {}, pollMs: 1, threads: { forward: 1 } });
+    const gen = new PktgenGenerator({ session, receiver: rx, sleep: async () => {}, threads: { forward: 1 } });
     const r = await gen.runTrial(params);
     expect(ops(session.calls)).to.deep.equal(['start pktgen-rx', 'start pktgen-tx', 'stop pktgen-tx', 'wait pktgen-rx']);
     expect(rx.asked).to.deep.equal([{ iface: 'eth5', durationS: 0.5 + 0.01543 + 1 + 1 }]);
@@ -71,7 +71,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
       'pktgen-tx': { exitCode: 3, stderr: 'kfn-pktgen: /proc/net/pktgen/pgctrl is missing: the pktgen module is not loaded (modprobe pktgen; ...)' },
     });
     let caught: unknown;
-    await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial(params).catch((e) => (caught = e));
+    await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {} }).runTrial(params).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(MeasurementError);
     expect((caught as Error).message).to.match(/^kernel pktgen on tgen exited with 3: kfn-pktgen: .*module is not loaded/);
     expect(ops(session.calls)).to.deep.equal(['start pktgen-rx', 'start pktgen-tx', 'stop pktgen-tx', 'stop pktgen-rx']);
@@ -80,7 +80,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   it('marks the trial invalid when the receiver says it lost frames itself', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
     const rx = receiver({ ...report, invalidReasons: ['eth5 ring dropped 10 frames'] });
-    const r = await new PktgenGenerator({ session, receiver: rx, sleep: async () => {}, pollMs: 1 }).runTrial(params);
+    const r = await new PktgenGenerator({ session, receiver: rx, sleep: async () => {} }).runTrial(params);
     expect(r.valid).to.equal(false);
     expect(r.invalidReasons).to.deep.equal(['forward: receiver: eth5 ring dropped 10 frames']);
   });
@@ -88,7 +88,7 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
   it('fails the trial when the receiver failed', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { exitCode: 2, stderr: 'kfn-softgen: --if: no such interface' }, 'pktgen-tx': { stdout: txOutput } });
     let caught: unknown;
-    await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial(params).catch((e) => (caught = e));
+    await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {} }).runTrial(params).catch((e) => (caught = e));
     expect((caught as Error).message).to.match(/receiver pktgen-rx-\d+-\d+ on tgen exited with 2: kfn-softgen: --if: no such interface/);
   });
 
@@ -104,21 +104,21 @@ describe('traffic/drivers/pktgen PktgenGenerator', () => {
 
   it('runs a trial whose count pktgen would cut (rate x duration over 10 digits or 32 bits) until its time limit', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
-    const r = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 700 });
+    const r = await new PktgenGenerator({ session, receiver: receiver() }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 700 });
     const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };
     expect(script.script).to.include("'count 0' 'OK: count=0'");
     expect(script.script).to.include("'ratep 14880952' 'OK: rate=14880952'");
     expect(script.script).to.include('[ $i -lt 7000 ]');
     expect(r.notes.join('\n')).to.match(/count 0 until its time limit: rate x duration exceeds the 4294967295 frames/);
     const short = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
-    const ok = await new PktgenGenerator({ session: short, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 288 });
+    const ok = await new PktgenGenerator({ session: short, receiver: receiver() }).runTrial({ ...params, rate: { pps: 14_880_952 }, durationS: 288 });
     expect(((short.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string }).script).to.include("'count 4285714176' 'OK: count=4285714176'");
     expect(ok.notes.join('\n')).to.not.match(/count 0/);
   });
 
   it('calibrates with unpaced pktgen and keeps the rate it reached', async () => {
     const session = buildScriptedSession(NODE, { 'pktgen-rx': { stdout: '{"softgen":"rx"}' }, 'pktgen-tx': { stdout: txOutput } });
-    const cal = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {}, pollMs: 1 }).calibrate({
+    const cal = await new PktgenGenerator({ session, receiver: receiver(), sleep: async () => {} }).calibrate({
       frameSize: 64, durationS: 0.01543, flows: 1, direction: 'one-way', ports: { tx: 'p0', rx: 'p1' },
     });
     const script = (session.calls[1] as Extract<FakeCall, { kind: 'start' }>).raw as { script: string };

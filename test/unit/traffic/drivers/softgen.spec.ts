@@ -19,7 +19,7 @@ const flag = (argv: readonly string[], name: string) => argv[argv.indexOf(name) 
 describe('traffic/drivers/softgen SoftgenGenerator', () => {
   it('runs one detached trial and maps the recorded document onto the shared result, in ns', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json'), runningPolls: 1 } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/cache/kfn-softgen/kfn-softgen', firstStreamId: 1, dstMacs: { forward: '02:00:00:00:00:aa' }, pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/cache/kfn-softgen/kfn-softgen', firstStreamId: 1, dstMacs: { forward: '02:00:00:00:00:aa' } });
     const r = await gen.runTrial(oneWay);
     const [argv] = argvOf(session.calls);
     expect(argv!.slice(0, 6)).to.deep.equal(['/cache/kfn-softgen/kfn-softgen', 'trial', '--tx-if', 't0', '--rx-if', 't1']);
@@ -36,7 +36,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
 
   it('maps both streams of a bidirectional trial to their directions and ports', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-bidir-imix.json') } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 11, pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 11 });
     const r = await gen.runTrial({ ...oneWay, frameSize: 'imix', rate: { pps: 5000 }, durationS: 1, flows: 16, direction: 'bidirectional' });
     const [argv] = argvOf(session.calls);
     expect(argv).to.include.members(['--imix', '--bidirectional', '--flows']);
@@ -50,7 +50,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
 
   it('reads a forwarded trial (recorded through testpmd): loss against frames sent', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('testpmd/macswap-oneway-1518-flood.softgen.json') } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 31, pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 31 });
     const r = await gen.calibrate({ frameSize: 1518, durationS: 3, flows: 1, direction: 'one-way', ports: { tx: 't0', rx: 't1' } });
     expect(flag(argvOf(session.calls)[0]!, '--rate')).to.equal('0');
     expect(r.trial.txFrames).to.equal(3_434_752);
@@ -62,7 +62,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
 
   it('marks a trial the generator could not drive invalid, never device loss', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-overload.json') } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 7, pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 7 });
     const r = await gen.runTrial({ ...oneWay, rate: { pps: 5_000_000 }, durationS: 1 });
     expect(r.valid).to.equal(false);
     expect(r.invalidReasons.join(' ')).to.match(/below 90 %/);
@@ -72,13 +72,13 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
     const doc = fixture('softgen/trial-interrupted.json');
     const id = (JSON.parse(doc) as { streams: Array<{ stream_id: number }> }).streams[0]!.stream_id;
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: doc } });
-    const r = await new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: id, pollMs: 1 }).runTrial({ ...oneWay, rate: { pps: 1000 } });
+    const r = await new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: id }).runTrial({ ...oneWay, rate: { pps: 1000 } });
     expect(r.invalidReasons).to.include('kfn-softgen was interrupted (SIGINT/SIGTERM) before the trial ended');
   });
 
   it('refuses a document for another stream: late output of another trial is never read as this one', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: fixture('softgen/trial-64-10kpps.json') } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 3, pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', firstStreamId: 3 });
     await gen.runTrial(oneWay).then(
       () => expect.fail('expected a MeasurementError'),
       (e: unknown) => expect((e as Error).message).to.match(/no stream 3 \(forward\); found 1/),
@@ -87,7 +87,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
 
   it('takes fresh stream ids for every trial', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: (c: RemoteCommand) => fixture('softgen/trial-64-10kpps.json').replace('"stream_id":1,', `"stream_id":${flag(c as string[], '--stream-id')},`) } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen' });
     await gen.runTrial(oneWay);
     await gen.runTrial(oneWay);
     expect(argvOf(session.calls).map((a) => flag(a, '--stream-id'))).to.deep.equal(['101', '103']);
@@ -95,7 +95,7 @@ describe('traffic/drivers/softgen SoftgenGenerator', () => {
 
   it('explains a softgen that failed at run time with its stderr', async () => {
     const session = buildScriptedSession(NODE, { 'softgen-trial': { stdout: '', stderr: 'kfn-softgen: t0: No such device\n', exitCode: 1 } });
-    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen', pollMs: 1 });
+    const gen = new SoftgenGenerator({ session, binaryPath: '/b/kfn-softgen' });
     await gen.runTrial(oneWay).then(
       () => expect.fail('expected a MeasurementError'),
       (e: unknown) => {

@@ -18,7 +18,7 @@ const starts = (calls: FakeCall[]) => calls.filter((c): c is Extract<FakeCall, {
 describe('traffic/drivers/trex TrexGenerator', () => {
   it('uploads the script once, runs it detached per trial and parses its document', async () => {
     const session = buildScriptedSession(NODE, { 'trex-trial': { stdout: fixture('trial-bidir-64.json'), runningPolls: 2 } });
-    const gen = new TrexGenerator({ session, scriptText: '# script', pollMs: 1, apiPaths: ['/opt/trex/api'] });
+    const gen = new TrexGenerator({ session, scriptText: '# script', apiPaths: ['/opt/trex/api'] });
     const first = await gen.runTrial(params);
     await gen.runTrial(params);
     const uploads = session.calls.filter((c) => c.kind === 'upload');
@@ -42,14 +42,14 @@ describe('traffic/drivers/trex TrexGenerator', () => {
 
   it('uploads the real agent script by default', async () => {
     const session = buildScriptedSession(NODE, { 'trex-trial': { stdout: fixture('trial-bidir-64.json') } });
-    await new TrexGenerator({ session, pollMs: 1 }).runTrial(params);
+    await new TrexGenerator({ session }).runTrial(params);
     const upload = session.calls.find((c) => c.kind === 'upload') as Extract<FakeCall, { kind: 'upload' }>;
     expect(upload.content).to.match(/^#!\/usr\/bin\/env python3\n"""kfn-trex-trial:/);
   });
 
   it('reports the TRex error of a failed trial', async () => {
     const session = buildScriptedSession(NODE, { 'trex-trial': { stdout: fixture('trial-error-no-server.json'), exitCode: 4 } });
-    const gen = new TrexGenerator({ session, scriptText: '#', pollMs: 1 });
+    const gen = new TrexGenerator({ session, scriptText: '#' });
     let caught: unknown;
     await gen.runTrial(params).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(MeasurementError);
@@ -59,7 +59,7 @@ describe('traffic/drivers/trex TrexGenerator', () => {
   it('names exit code and stderr when the script printed no document', async () => {
     const session = buildScriptedSession(NODE, { 'trex-trial': { stdout: '', stderr: 'Traceback...\nImportError: zmq', exitCode: 1 } });
     let caught: unknown;
-    await new TrexGenerator({ session, scriptText: '#', pollMs: 1 }).runTrial(params).catch((e) => (caught = e));
+    await new TrexGenerator({ session, scriptText: '#' }).runTrial(params).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(MeasurementError);
     expect((caught as Error).message).to.equal('kfn-trex-trial on tgen exited with 1: Traceback... | ImportError: zmq');
   });
@@ -70,7 +70,7 @@ describe('traffic/drivers/trex TrexGenerator', () => {
       onStart: () => setTimeout(() => controller.abort(new Error('aborted by the user')), 5),
     });
     let caught: unknown;
-    await new TrexGenerator({ session, scriptText: '#', pollMs: 1 }).runTrial(params, controller.signal).catch((e) => (caught = e));
+    await new TrexGenerator({ session, scriptText: '#' }).runTrial(params, controller.signal).catch((e) => (caught = e));
     expect((caught as Error).message).to.equal('aborted by the user');
     expect(session.calls.filter((c) => c.kind === 'stop')).to.deep.equal([{ kind: 'stop', name: starts(session.calls)[0]!.name, signal: 'INT' }]);
   });
@@ -80,7 +80,7 @@ describe('traffic/drivers/trex TrexGenerator', () => {
     // TRex answers with the fixture's counts for whatever spec it was given.
     const answer = (command: RemoteCommand) => JSON.stringify({ ...JSON.parse(fixture('trial-bidir-64.json')), spec: JSON.parse((command as string[])[3]!) });
     const session = buildScriptedSession(veth, { 'trex-trial': { stdout: answer } });
-    const gen = new TrexGenerator({ session, scriptText: '#', pollMs: 1, calibrationPps: 5_000_000 });
+    const gen = new TrexGenerator({ session, scriptText: '#', calibrationPps: 5_000_000 });
     const cal = await gen.calibrate({ frameSize: 64, durationS: 10, flows: 4, direction: 'bidirectional', ports: { tx: 't0', rx: 't1' } });
     expect(JSON.parse((starts(session.calls)[0]!.raw as string[])[3]!).directions[0].load_pps).to.equal(4_999_000);
     expect(cal.maxTxPps).to.equal(1_000_000);
@@ -90,7 +90,7 @@ describe('traffic/drivers/trex TrexGenerator', () => {
   it('refuses a document that answers another trial than the one asked for', async () => {
     const session = buildScriptedSession(NODE, { 'trex-trial': { stdout: fixture('trial-bidir-64.json') } });
     let caught: unknown;
-    await new TrexGenerator({ session, scriptText: '#', pollMs: 1 }).runTrial({ ...params, rate: { pps: 500_000 } }).catch((e) => (caught = e));
+    await new TrexGenerator({ session, scriptText: '#' }).runTrial({ ...params, rate: { pps: 500_000 } }).catch((e) => (caught = e));
     expect(caught).to.be.instanceOf(ToolOutputParseError);
     expect((caught as Error).message).to.match(/the document is for another trial/);
   });
