@@ -2,8 +2,7 @@
 // integration tests; runs without --pod do the same around themselves.
 import { fileURLToPath } from 'node:url';
 import { labDown, labStatus, labUp } from '../lab/index.ts';
-import { ensureGuestImage, IMAGE_CACHE_ROOT, listGuestImages, removeGuestImages } from '../lab/image/build.ts';
-import { hashImageRecipe } from '../lab/image/recipe.ts';
+import { currentImageHash, ensureGuestImage, IMAGE_CACHE_ROOT, listGuestImages, removeGuestImages } from '../lab/image/build.ts';
 import { EXIT } from '../results/exit-codes.ts';
 
 /** The checkout this CLI belongs to: the lab's per-checkout prefix is derived from it. */
@@ -40,6 +39,6 @@ export async function labImageCommand(action: 'build' | 'status' | 'remove'): Pr
     return EXIT.ok;
   }
   const images = await listGuestImages();
-  process.stdout.write(`${JSON.stringify({ cache: IMAGE_CACHE_ROOT, recipe: hashImageRecipe(), images }, null, 2)}\n`);
+  process.stdout.write(`${JSON.stringify({ cache: IMAGE_CACHE_ROOT, recipe: currentImageHash(), images }, null, 2)}\n`);
   return images.some((i) => i.current && i.manifest) ? EXIT.ok : EXIT.notMeasured;
 }

@@ -211,7 +211,7 @@ export function explainBuildFailure(f: BuildFailure): ProvisionError {
 }
 
 // Where a node's agents are cached: the pod's own setting, else beside a lab pod's pod.yaml
-// (its state folder, which `lab down` removes), else the defaults.
+// (its state folder, which `lab down` removes) for the lab's namespace nodes, else the defaults.
 export function resolveAgentCacheDirs(pod: Pick<Pod, 'lab' | 'file'>, node: PodNode): string[] {
   const own = node.extra.agent_cache_dir;
   if (own !== undefined) {
@@ -220,7 +220,8 @@ export function resolveAgentCacheDirs(pod: Pick<Pod, 'lab' | 'file'>, node: PodN
     }
     return [own];
   }
-  if (pod.lab) return [join(dirname(pod.file), 'agents')];
+  // A launched guest has a file system of its own: its image carries its agents at the default place.
+  if (pod.lab && node.launch === undefined) return [join(dirname(pod.file), 'agents')];
   return [...DEFAULT_CACHE_DIRS];
 }
 

@@ -5,7 +5,8 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { LabError } from '../../errors.ts';
 import { runCommand } from '../exec.ts';
-import { buildCustomizeScript, buildImageFiles, buildMmdebstrapArgv, hashImageRecipe, IMAGE_PACKAGES, IMAGE_SUITE } from './recipe.ts';
+import { buildAgentRecipe, readAgentSources, type AgentBuildRecipe } from '../../provision/build-agent.ts';
+import { buildCustomizeScript, buildImageFiles, buildMmdebstrapArgv, hashImageRecipe, IMAGE_AGENTS, IMAGE_PACKAGES, IMAGE_SUITE } from './recipe.ts';
 
 export const IMAGE_CACHE_ROOT = '/var/cache/kvmfornfv/images';
 
@@ -28,13 +29,23 @@ export interface GuestImage {
 
 const MANIFEST = 'manifest.json';
 
+/** The recipes of the agents built into the image, read from this checkout's lib/agents. */
+function imageAgents(): AgentBuildRecipe[] {
+  return IMAGE_AGENTS.map((name) => buildAgentRecipe({ name, sources: readAgentSources(name) }));
+}
+
+/** The current recipe's hash: packages, files and the agents' sources. */
+export function currentImageHash(): string {
+  return hashImageRecipe(imageAgents());
+}
+
 function imageDir(cacheRoot: string, hash: string): string {
   return join(cacheRoot, hash);
 }
 
 // The image of the current recipe, when it has been built; undefined otherwise.
 export async function findGuestImage(cacheRoot = IMAGE_CACHE_ROOT): Promise<GuestImage | undefined> {
-  const dir = imageDir(cacheRoot, hashImageRecipe());
+  const dir = imageDir(cacheRoot, currentImageHash());
   try {
     const manifest = JSON.parse(await readFile(join(dir, MANIFEST), 'utf8')) as GuestImage;
     for (const path of [manifest.rootfs, manifest.kernel, manifest.initrd, manifest.accessKey]) await stat(path);
@@ -46,7 +57,7 @@ export async function findGuestImage(cacheRoot = IMAGE_CACHE_ROOT): Promise<Gues
 
 /** Where the current recipe's image will be, for a dry run before it is built; its host key is not known yet. */
 export function plannedGuestImage(cacheRoot = IMAGE_CACHE_ROOT): Pick<GuestImage, 'kernel' | 'initrd' | 'rootfs' | 'accessKey' | 'hostKeyFingerprint'> {
-  const dir = imageDir(cacheRoot, hashImageRecipe());
+  const dir = imageDir(cacheRoot, currentImageHash());
   return { kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), rootfs: join(dir, 'rootfs.img'), accessKey: join(dir, 'id_ed25519'), hostKeyFingerprint: `SHA256:${'0'.repeat(43)}` };
 }
 
@@ -62,7 +73,7 @@ export async function ensureGuestImage(options: { log: (line: string) => void; c
   const cacheRoot = options.cacheRoot ?? IMAGE_CACHE_ROOT;
   const found = await findGuestImage(cacheRoot);
   if (found) return found;
-  const hash = hashImageRecipe();
+  const hash = currentImageHash();
   const staging = join(cacheRoot, `.${hash}.building-${process.pid}`);
   const started = Date.now();
   options.log(`lab image: building ${hash} (Debian ${IMAGE_SUITE}, ${IMAGE_PACKAGES.length} packages) in ${cacheRoot}; this takes about 2 minutes once`);
@@ -74,7 +85,7 @@ export async function ensureGuestImage(options: { log: (line: string) => void; c
     await runCommand(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `kfn-guest-access-${hash}`, '-f', join(staging, 'id_ed25519')]);
     const hook = join(staging, 'customize.sh');
     const authorizedKey = await readFile(join(staging, 'id_ed25519.pub'), 'utf8');
-    await writeFile(hook, buildCustomizeScript({ files: buildImageFiles(), authorizedKey, hostKeyDir: keys }), { mode: 0o700 });
+    await writeFile(hook, buildCustomizeScript({ files: buildImageFiles(), authorizedKey, hostKeyDir: keys, agents: imageAgents() }), { mode: 0o700 });
     const root = join(staging, 'root');
     await runCommand(buildMmdebstrapArgv({ rootDir: root, hookScript: hook }), { timeoutMs: 20 * 60_000 });
     const boot = await readdir(join(root, 'boot'));
@@ -121,7 +132,7 @@ export async function ensureGuestImage(options: { log: (line: string) => void; c
 
 // Every cached image, current or not, for `lab image status`.
 export async function listGuestImages(cacheRoot = IMAGE_CACHE_ROOT): Promise<Array<{ hash: string; current: boolean; manifest?: GuestImage }>> {
-  const current = hashImageRecipe();
+  const current = currentImageHash();
   const names = await readdir(cacheRoot).catch(() => [] as string[]);
   const out: Array<{ hash: string; current: boolean; manifest?: GuestImage }> = [];
   for (const name of names.filter((n) => !n.startsWith('.')).sort()) {

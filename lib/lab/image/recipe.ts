@@ -4,8 +4,17 @@
 // answer SSH with a key known in advance. The hash of this recipe names the cache folder, so
 // a changed package or file gives a new image and never reuses a stale one. Pure.
 import { createHash } from 'node:crypto';
+import { DEFAULT_CACHE_DIRS, buildAgentBuildScript, placeAgentBuild, type AgentBuildRecipe } from '../../provision/build-agent.ts';
+import { quoteArg } from '../../remote/quote.ts';
 
-export const IMAGE_RECIPE_VERSION = 1;
+export const IMAGE_RECIPE_VERSION = 2;
+
+/**
+ * Agents that run in the guest, built into the image at the place build-agent.ts looks first,
+ * so that a run does not compile them under emulation each time (the VM boots from a fresh
+ * snapshot of the image): the same recipe, hash and gcc command as on any node.
+ */
+export const IMAGE_AGENTS: readonly string[] = Object.freeze(['kfn-irqrecv']);
 export const IMAGE_SUITE = 'bookworm';
 
 /** What the guest runs: the RT kernel, sshd, the measurement tools, and gcc for the kfn agents. */
@@ -89,14 +98,29 @@ export function buildImageFiles(): ImageFile[] {
   ];
 }
 
-/** The hook mmdebstrap runs in the finished root (`$1`): files, keys, units. */
-export function buildCustomizeScript(input: { files: ImageFile[]; authorizedKey: string; hostKeyDir: string }): string {
+const MARKER = 'KFN_IMAGE_FILE_END';
+
+function writeFileLines(path: string, content: string, mode: number): string[] {
+  if (content.includes(MARKER)) throw new Error(`image file ${path} contains the heredoc marker`);
+  return [`mkdir -p "$root${path.replace(/\/[^/]*$/, '')}"`, `cat > "$root${path}" <<'${MARKER}'`, content.replace(/\n$/, ''), MARKER, `chmod ${mode.toString(8)} "$root${path}"`];
+}
+
+// Each agent's sources go to its staging folder in the image, then its own build script runs in the image.
+function agentLines(recipe: AgentBuildRecipe): string[] {
+  const placement = placeAgentBuild(recipe, DEFAULT_CACHE_DIRS[0]);
+  const staging = `${DEFAULT_CACHE_DIRS[0]}/.${recipe.name}-${recipe.hash}.staging`;
+  return [
+    `mkdir -p -m 700 "$root${DEFAULT_CACHE_DIRS[0]}"`,
+    ...recipe.sources.flatMap((src) => writeFileLines(`${staging}/${src.path}`, src.content, 0o644)),
+    `chroot "$root" sh -c ${quoteArg(buildAgentBuildScript(recipe, staging, placement))}`,
+  ];
+}
+
+/** The hook mmdebstrap runs in the finished root (`$1`): files, keys, units, the guest's agents. */
+export function buildCustomizeScript(input: { files: ImageFile[]; authorizedKey: string; hostKeyDir: string; agents?: readonly AgentBuildRecipe[] }): string {
   const lines = ['#!/bin/sh', 'set -eu', 'root="$1"'];
-  for (const f of input.files) {
-    const marker = 'KFN_IMAGE_FILE_END';
-    if (f.content.includes(marker)) throw new Error(`image file ${f.path} contains the heredoc marker`);
-    lines.push(`mkdir -p "$root${f.path.replace(/\/[^/]*$/, '')}"`, `cat > "$root${f.path}" <<'${marker}'`, f.content.replace(/\n$/, ''), marker, `chmod ${(f.mode ?? 0o644).toString(8)} "$root${f.path}"`);
-  }
+  for (const f of input.files) lines.push(...writeFileLines(f.path, f.content, f.mode ?? 0o644));
+  for (const recipe of input.agents ?? []) lines.push(...agentLines(recipe));
   lines.push(
     'rm -f "$root"/etc/ssh/ssh_host_*',
     `cp "${input.hostKeyDir}/ssh_host_ed25519_key" "${input.hostKeyDir}/ssh_host_ed25519_key.pub" "$root/etc/ssh/"`,
@@ -115,9 +139,9 @@ export function buildCustomizeScript(input: { files: ImageFile[]; authorizedKey:
 }
 
 // The cache key: everything that changes what the image contains.
-export function hashImageRecipe(files: readonly ImageFile[] = buildImageFiles()): string {
+export function hashImageRecipe(agents: readonly AgentBuildRecipe[], files: readonly ImageFile[] = buildImageFiles()): string {
   const h = createHash('sha256');
-  h.update(JSON.stringify({ version: IMAGE_RECIPE_VERSION, suite: IMAGE_SUITE, packages: IMAGE_PACKAGES, masked: MASKED_UNITS, files }));
+  h.update(JSON.stringify({ version: IMAGE_RECIPE_VERSION, suite: IMAGE_SUITE, packages: IMAGE_PACKAGES, masked: MASKED_UNITS, files, agents: agents.map((a) => `${a.name}-${a.hash}`) }));
   return h.digest('hex').slice(0, 16);
 }
 

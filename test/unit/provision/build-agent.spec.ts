@@ -116,6 +116,9 @@ describe('provision/build-agent cache folders', () => {
     const real = { lab: false, file: '/etc/kvmfornfv/pod.yaml' };
     expect(resolveAgentCacheDirs(lab, buildFakeNode())).to.deep.equal(['/work/checkout/.lab/agents']);
     expect(resolveAgentCacheDirs(real, buildFakeNode())).to.deep.equal(['/var/cache/kvmfornfv/agents', '/tmp/kfn-agents-$(id -u)']);
+    // The lab's VM guest has a file system of its own, whose image carries its agents at the default place.
+    const launched = buildFakeNode({ launch: {} as NonNullable<Parameters<typeof buildFakeNode>[0]>['launch'] });
+    expect(resolveAgentCacheDirs(lab, launched)).to.deep.equal(['/var/cache/kvmfornfv/agents', '/tmp/kfn-agents-$(id -u)']);
     expect(resolveAgentCacheDirs(real, buildFakeNode({ extra: { agent_cache_dir: '/opt/kfn' } }))).to.deep.equal(['/opt/kfn']);
     expect(() => resolveAgentCacheDirs(real, buildFakeNode({ extra: { agent_cache_dir: 'opt/kfn' } }))).to.throw(ProvisionError, /nodes\.guest\.extra\.agent_cache_dir: expected an absolute path, found "opt\/kfn"/);
   });
