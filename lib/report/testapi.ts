@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, PushError } from '../errors.ts';
 import type { CaseResult, RunResult } from '../results/model.ts';
-import { newPushOutcome, postWithTimeout, redactUrl, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
+import { newPushOutcome, postWithTimeout, redactUrl, refuseUnfinishedPush, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
 import { validateTestApiPayload } from './push-testapi-validate.ts';
 
 export { TESTAPI_FIELDS, validateTestApiPayload } from './push-testapi-validate.ts';
@@ -203,6 +203,7 @@ export function createTestApiReporter(options: TestApiReporterOptions): PushRepo
     name: 'testapi',
     outcome,
     async onEnd(run) {
+      if (refuseUnfinishedPush(run, outcome)) return log(outcome.notes[0] as string);
       const payloads = buildTestApiPayloads(run);
       const sendable: TestApiPayload[] = [];
       for (const payload of payloads) {

@@ -2,6 +2,7 @@
 // and plots, trends, nodes, notes. Takes the view model and the rendered charts; no I/O.
 import type { RegressionReport } from '../../regression/evaluate.ts';
 import { POD_WIDE } from '../../regression/figures.ts';
+import type { Status } from '../../results/model.ts';
 import { buildBarSpec, buildHistogramSpec, buildTrendSpec, type ChartSpec } from './chart-specs.ts';
 import type { ComparisonSection } from './comparison-view.ts';
 import { formatDuration, formatMpps, formatNumber, formatPercentChange } from './format.ts';
@@ -30,9 +31,9 @@ export interface PageOptions {
 }
 
 // A run whose cases passed but whose exit code is not 0 (a lab left behind, a failed push) must
-// not look green: the banner takes the colour of an error then.
-export function bannerStatus(s: Pick<RunSummaryView, 'status' | 'exitCode'>): RunSummaryView['status'] {
-  return s.status === 'pass' && s.exitCode !== 0 ? 'error' : s.status;
+// not look green, nor may a run with no verdict (`running`): the banner is an error's then.
+export function bannerStatus(s: Pick<RunSummaryView, 'status' | 'exitCode'>): Status {
+  return s.status === 'running' || (s.status === 'pass' && s.exitCode !== 0) ? 'error' : s.status;
 }
 
 // Every plot of the page, in page order, for one rendering pass.
