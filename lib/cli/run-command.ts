@@ -10,7 +10,6 @@ import { loadPod } from '../config/pod.ts';
 import { podSecrets, type Pod } from '../config/pod-model.ts';
 import { loadThresholds } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
-import { installAbortHandlers } from '../harness/abort.ts';
 import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
@@ -32,6 +31,7 @@ import { exitCodeFor, isNothingMeasured, outcomeOfCases } from '../results/exit-
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
 import { lockPod } from './pod-lock.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
+import { createRunAbort, type RunAbort } from './run-abort.ts';
 import { checkBaselineOption, judgeRegression, parseCompareAcross, recordHistory } from './regression-stage.ts';
 import { openRunLog, type RunLog } from './run-log.ts';
 import { createSessionSource } from './session-source.ts';
@@ -75,6 +75,17 @@ async function validateInputs(options: RunCommandOptions): Promise<{ catalogue: 
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
+  // Installed first: a signal from here on aborts the run, it never kills the harness mid-way.
+  const abort = createRunAbort();
+  try {
+    return await runWithAbort(options, abort);
+  } finally {
+    abort.handlers.dispose();
+  }
+}
+
+async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Promise<number> {
+  const abort = runAbort.handlers;
   const { catalogue, profileName } = await validateInputs(options);
   const resultsRoot = resolve(options.results);
   const runId = makeRunId();
@@ -83,8 +94,13 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const runLog = await openRunLog(join(runDir, 'run.log'));
   const progress = createProgress();
   const log = (line: string) => runLog.write(line);
+  runAbort.setLog((line) => {
+    progress.note(line);
+    log(line);
+  });
   const environment = readOpnfvEnvironment();
-  const reporterList = [createResultsJsonReporter(runDir), createJunitReporter(runDir), createPlotPropertiesReporter(runDir)];
+  const reporterList = [createResultsJsonReporter(runDir), createJunitReporter(runDir), createPlotPropertiesReporter(runDir), runAbort.tracker];
+  runAbort.setFinalReporters(reporterList.slice(0, 2));
 
   let lab: LabHandle | undefined;
   let pod: Pod;
@@ -120,16 +136,10 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const removeLab = async () => {
     if (lab && !options.keepLab) await lab.remove();
   };
-  const abort = installAbortHandlers({
-    log: (line) => {
-      progress.note(line);
-      log(line);
-    },
-    emergencyCleanup: async () => {
-      await sessions.cleanupAll().catch(() => {});
-      await releaseLock().catch(() => {});
-      await removeLab().catch(() => {});
-    },
+  runAbort.setEmergencyCleanup(async () => {
+    await sessions.cleanupAll().catch(() => {});
+    await releaseLock().catch(() => {});
+    await removeLab().catch(() => {});
   });
 
   let run: RunResult | undefined;
@@ -177,8 +187,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     await sessions.closeAll().catch(() => {});
   }
   const labProblem = await removeLab().then(() => undefined, describeError);
-  abort.dispose();
-  return finishRun({ run, runDir, resultsRoot, labProblem, lockLost, received: abort.received(), options, profile, reporters, runLog, log });
+  return finishRun({ run, runDir, resultsRoot, labProblem, lockLost, abortedBy: abort.abortedBy(), options, profile, reporters, runLog, log });
 }
 
 async function finishRun(args: {
@@ -187,7 +196,8 @@ async function finishRun(args: {
   resultsRoot: string;
   labProblem: string | undefined;
   lockLost: string | undefined;
-  received: NodeJS.Signals | undefined;
+  /** A signal, or the loss of the harness's caller. */
+  abortedBy: string | undefined;
   options: RunCommandOptions;
   profile: ReturnType<typeof loadThresholds>;
   reporters: ReporterMultiplexer;
@@ -196,7 +206,7 @@ async function finishRun(args: {
 }): Promise<number> {
   const { run, options } = args;
   if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
-  if (args.received) run.notes.push(`aborted by ${args.received}`);
+  if (args.abortedBy) run.notes.push(`aborted by ${args.abortedBy}`);
   if (args.lockLost) run.notes.push(args.lockLost);
   let regressionProblem: string | undefined;
   if (options.baseline && !options.dryRun) {
@@ -211,7 +221,7 @@ async function finishRun(args: {
   const outcome = outcomeOfCases(run, { dryRun: options.dryRun });
   run.exitCode = exitCodeFor({
     ...outcome,
-    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.abortedBy) || Boolean(args.lockLost) || Boolean(regressionProblem),
     regression: run.regression?.failing ?? false,
   });
   // The reporters end with the pushes, then settle the exit code (a failed push is 69
