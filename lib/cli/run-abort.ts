@@ -9,6 +9,9 @@ import { ReporterMultiplexer, type Reporter } from '../report/reporter.ts';
 import { EXIT } from '../results/exit-codes.ts';
 import type { RunResult } from '../results/model.ts';
 
+/** How long the forced path may spend on the nodes before it writes the reports and exits. */
+const EMERGENCY_LIMIT_MS = 120_000;
+
 export interface RunAbort {
   readonly handlers: AbortHandlers;
   /** Where abort lines go once the run log and the progress line exist (before: stderr). */
@@ -30,7 +33,16 @@ export function createRunAbort(options: { graceMs?: number; exit?: (code: number
   // The forced path: whatever the graceful one had not done yet, and a results.json that says
   // error (never running, never pass) for the cases that had ended.
   const emergencyCleanup = async () => {
-    await cleanup().catch((e: unknown) => log(`emergency cleanup failed: ${describeError(e)}`));
+    // Bounded, so that a node that no longer answers cannot keep the harness from exiting.
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        log(`emergency cleanup still busy after ${Math.round(EMERGENCY_LIMIT_MS / 1000)} s: exiting; kvmfornfv-test cleanup --pod FILE undoes what is left`);
+        resolve();
+      }, EMERGENCY_LIMIT_MS);
+    });
+    await Promise.race([cleanup().catch((e: unknown) => log(`emergency cleanup failed: ${describeError(e)}`)), deadline]);
+    clearTimeout(timer);
     const run = current;
     if (!run) return;
     run.status = 'error';

@@ -29,7 +29,9 @@ import { ReporterMultiplexer } from '../report/reporter.ts';
 import type { RunResult } from '../results/model.ts';
 import { exitCodeFor, isNothingMeasured, outcomeOfCases } from '../results/exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
-import { lockPod } from './pod-lock.ts';
+import { describeRecoveries, lockPod } from './pod-lock.ts';
+import { UndoLogs } from '../undo/journal.ts';
+import { describeRecovery, recoverNode } from '../undo/recover.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
 import { createRunAbort, type RunAbort } from './run-abort.ts';
 import { checkBaselineOption, judgeRegression, parseCompareAcross, recordHistory } from './regression-stage.ts';
@@ -133,10 +135,16 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
   const source = createSessionSource({ pod, dryRun: options.dryRun, runId, log, hostKeyPolicy: options.hostKeyPolicy, knownHosts: options.knownHosts });
   const sessions = createNodeSessions(pod, source, log);
   let releaseLock: () => Promise<void> = async () => {};
+  // Kept on each node, so the next run or `cleanup` undoes this one if it is killed; none in a dry run.
+  const undoLogs = options.dryRun ? undefined : new UndoLogs({ runId, log });
   const removeLab = async () => {
     if (lab && !options.keepLab) await lab.remove();
   };
   runAbort.setEmergencyCleanup(async () => {
+    // The run's own undo logs first: they stop its processes and undo its pod changes in one go.
+    for (const session of undoLogs?.sessions() ?? []) {
+      for (const line of describeRecovery(await recoverNode(session, { ownRunId: runId, which: 'own', timeoutMs: 60_000 }))) log(`emergency undo: ${line}`);
+    }
     await sessions.cleanupAll().catch(() => {});
     await releaseLock().catch(() => {});
     await removeLab().catch(() => {});
@@ -150,8 +158,10 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
     abort.abortFromWithin(`pod lock on ${node} lost`);
   };
   try {
-    const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost });
+    const taken = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost, ...(undoLogs ? { undoLogs } : {}) });
+    const lock = taken?.lock;
     if (lock) releaseLock = () => lock.release();
+    notes.push(...describeRecoveries(taken?.recoveries ?? []));
     run = await executeRun({
       catalogue,
       selection: options.test,
@@ -176,6 +186,7 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
         recordSystemInfo: sessions.recordSystemInfo,
         recordToolVersion: sessions.recordToolVersion,
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
+        ...(undoLogs ? { recordUndo: undoLogs.record } : {}),
       },
     });
   } catch (error) {
@@ -183,6 +194,8 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
     run = failedStartRun({ catalogue, selection: options.test, runId, environment, reason: describeError(error), profile: profile.name, lab: pod.lab, pod });
   } finally {
     await sessions.cleanupAll().catch((e: unknown) => log(`cleanup failed: ${describeError(e)}`));
+    // Before the lock goes: once another run holds it, every log still on the node reads as a dead run's.
+    await undoLogs?.closeAll();
     await releaseLock().catch((e: unknown) => log(`pod lock release failed: ${describeError(e)}`));
     await sessions.closeAll().catch(() => {});
   }

@@ -16,6 +16,7 @@ import { CleanupStack } from './cleanup.ts';
 import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
 import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
 import type { Progress } from './progress.ts';
+import type { RecordUndo } from '../undo/journal.ts';
 
 export const SUITES_DIR = fileURLToPath(new URL('../../testcases/', import.meta.url));
 
@@ -35,6 +36,8 @@ export interface RunScope {
   recordToolVersion(node: string, tool: string, version: string): void;
   /** Mocha timeout for one hook or test. */
   hookTimeoutMs: number;
+  /** Records undo commands in the nodes' undo logs; absent in dry runs. */
+  recordUndo?: RecordUndo;
   suitesDir?: string;
 }
 
@@ -72,6 +75,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     signal: scope.signal,
     rawDir,
     cleanup,
+    ...(scope.recordUndo ? { recordUndo: scope.recordUndo } : {}),
     progress: scope.progress,
     nodes: (role: NodeRole) => scope.pod.nodes.filter((n) => n.role === role),
     session: (node) => scope.session(node),

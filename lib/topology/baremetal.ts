@@ -17,7 +17,8 @@ import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { setupKernelForwarding, type KernelForwarder } from './baremetal-kernel.ts';
 import { bindPciDevices, reserveHugepages } from './hugepages.ts';
 import type { ForwardingPath } from './types.ts';
-import { runScript, saveLinkStates } from './undo.ts';
+import { registerUndo, runScript, saveLinkStates } from './undo.ts';
+import { quoteArg } from '../remote/quote.ts';
 
 const cpu = z.number().int().min(0).max(1023);
 
@@ -182,7 +183,7 @@ async function startTestpmd(ctx: CaseContext, tp: TestpmdRun, args: BaremetalArg
     ...(t.burst === undefined ? {} : { burst: t.burst }),
   });
   // testpmd leaves its runtime folder behind; it is unique to this run, so removing it removes nothing else.
-  ctx.cleanup.push(`remove ${command.runtimeDir} on ${node.name}`, async () => void (await runScript(session, `rm -rf ${command.runtimeDir}`, `remove ${command.runtimeDir}`)));
+  await registerUndo(ctx, { label: `remove ${command.runtimeDir} on ${node.name}`, session, script: `rm -rf ${quoteArg(command.runtimeDir)}` });
   // Stopped with SIGINT on every path; the statistics it prints then are the evidence.
   ctx.cleanup.push(`stop dpdk-testpmd on ${node.name}`, async () => void (await stopTestpmd(tp)));
   tp.command = command.command;

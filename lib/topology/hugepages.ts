@@ -161,14 +161,15 @@ function check(file: string, want: number, what: string): string {
 }
 
 // Reads the node, registers the restore, then reserves the pages and the mount.
-export async function reserveHugepages(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'>, session: NodeSession, request: HugepageRequest): Promise<HugepagePlan> {
+export async function reserveHugepages(ctx: Pick<CaseContext, 'cleanup' | 'dryRun' | 'recordUndo'>, session: NodeSession, request: HugepageRequest): Promise<HugepagePlan> {
   const before = await runScript(session, buildHugepageProbeScript([request.mountPoint]), 'read hugepages');
   const plan = ctx.dryRun ? planHugepages(dryRunState(request), request) : planHugepages(parseHugepageState(before), request);
   if (plan.applyScript === '') return plan;
   await applyWithUndo(ctx, {
     label: `hugepages on ${session.node.name} (${plan.changes.join('; ')})`,
+    session,
     apply: async () => void (await runScript(session, plan.applyScript, 'reserve hugepages')),
-    undo: async () => void (await runScript(session, plan.restoreScript, 'restore hugepages')),
+    undoScript: plan.restoreScript,
   });
   return plan;
 }
@@ -258,7 +259,7 @@ export function buildPciRestoreScript(saved: readonly PciBinding[], options: { u
 }
 
 // Reads the bindings, registers the restore, then binds the devices to `driver` (vfio-pci for DPDK).
-export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'>, session: NodeSession, addresses: readonly string[], driver = 'vfio-pci'): Promise<PciBinding[]> {
+export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun' | 'recordUndo'>, session: NodeSession, addresses: readonly string[], driver = 'vfio-pci'): Promise<PciBinding[]> {
   const probe = await runScript(session, `${buildPciProbeScript(addresses)}\n[ -d /sys/bus/pci/drivers/${driver} ] && echo loaded || echo not-loaded`, 'read PCI bindings');
   if (ctx.dryRun) return [];
   const [bindingLines, loaded] = [probe.replace(/^(loaded|not-loaded)\s*$/m, ''), /^loaded$/m.test(probe)];
@@ -267,9 +268,9 @@ export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'
   if (toBind.length === 0) return saved;
   await applyWithUndo(ctx, {
     label: `PCI bindings of ${toBind.join(', ')} on ${session.node.name}`,
+    session,
     apply: async () => void (await runScript(session, buildBindScript(toBind, driver), `bind ${toBind.join(', ')} to ${driver}`)),
-    undo: async () =>
-      void (await runScript(session, buildPciRestoreScript(saved.filter((s) => toBind.includes(s.address)), loaded ? {} : { unloadDriver: driver }), 'restore PCI bindings')),
+    undoScript: buildPciRestoreScript(saved.filter((s) => toBind.includes(s.address)), loaded ? {} : { unloadDriver: driver }),
   });
   return saved;
 }

@@ -170,14 +170,7 @@ export function removeRunSshdIfOurs(): void {
   }
 }
 
-export function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+export { isAlive } from '../../support/local-shell.ts';
 
 export function buildNode(over: Partial<PodNode> & Pick<PodNode, 'sshPort'>): PodNode {
   return {

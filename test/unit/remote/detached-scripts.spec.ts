@@ -13,17 +13,11 @@ import {
   validateDetachedName,
   validateRunDir,
 } from '../../../lib/remote/detached-scripts.ts';
+import { isAlive, runLocalSh } from '../../support/local-shell.ts';
 
 // The scripts are plain POSIX sh: run them with the local /bin/sh (dash on Debian), as a node would.
-const sh = (script: string) => execFileSync('/bin/sh', ['-c', script], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] }).toString();
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
+const sh = (script: string) => runLocalSh(script);
+const alive = isAlive;
 
 describe('remote/detached-scripts', () => {
   it('accepts plain names and refuses ones that could leave runDir', () => {
