@@ -38,7 +38,7 @@ export async function cleanupCommand(options: CleanupCommandOptions): Promise<nu
   const pod = loadPod(await findPodFile(options.pod));
   const runId = `cleanup-${makeRunId()}`;
   const log = (line: string) => {
-    if (/^(pod lock|undo of a dead run): /.test(line)) out(line);
+    if (/pod lock|^undo of a dead run: /.test(line)) out(line);
   };
   const source = createSessionSource({ pod, dryRun: false, runId, log, hostKeyPolicy: options.hostKeyPolicy, knownHosts: options.knownHosts });
   const nodes = pod.nodes.filter((n) => n.role !== 'other');
