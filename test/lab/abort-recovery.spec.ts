@@ -15,6 +15,7 @@ import { deriveLabNames } from '../../lib/lab/plan.ts';
 import type { RunResult } from '../../lib/results/model.ts';
 import { DEFAULT_UNDO_ROOT } from '../../lib/undo/scripts.ts';
 import { REPO_ROOT, runCliProcess } from '../support/cli.ts';
+import { ensureLabUp } from '../support/lab.ts';
 import { comparePodStateSnapshots, takePodStateSnapshot, type PodStateSnapshot } from './pod-state-snapshot.ts';
 
 const ROOT = realpathSync(REPO_ROOT);
@@ -123,12 +124,7 @@ describe('lab: every entry point aborts the run, and cleanup undoes a killed one
   let broughtUp = false;
 
   before(async () => {
-    const status = await runCliProcess(['lab', 'status'], { timeoutMs: 60_000 });
-    if (!(JSON.parse(status.stdout) as { healthy: boolean }).healthy) {
-      const up = await runCliProcess(['lab', 'up'], { timeoutMs: 600_000 });
-      expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
-      broughtUp = true;
-    }
+    broughtUp = await ensureLabUp();
   });
 
   after(async () => {
