@@ -4,7 +4,7 @@
 // pieces they act on (the run log, the sessions, the lock, the lab, the reports) are handed to
 // them as the run creates them.
 import { describeError } from '../errors.ts';
-import { installAbortHandlers, type AbortHandlers } from '../harness/abort.ts';
+import { installAbortHandlers, type AbortHandlers, type AbortOptions } from '../harness/abort.ts';
 import { ReporterMultiplexer, type Reporter } from '../report/reporter.ts';
 import { EXIT } from '../results/exit-codes.ts';
 import type { RunResult } from '../results/model.ts';
@@ -24,7 +24,7 @@ export interface RunAbort {
   readonly tracker: Reporter;
 }
 
-export function createRunAbort(options: { graceMs?: number; exit?: (code: number) => void; processLike?: Parameters<typeof installAbortHandlers>[0]['processLike'] } = {}): RunAbort {
+export function createRunAbort(options: Pick<AbortOptions, 'graceMs' | 'duplicateWindowMs' | 'exit' | 'processLike'> = {}): RunAbort {
   let log: (line: string) => void = (line) => void process.stderr.write(`kvmfornfv-test: ${line}\n`);
   let cleanup = async () => {};
   let finalReporters: readonly Reporter[] = [];
@@ -55,9 +55,7 @@ export function createRunAbort(options: { graceMs?: number; exit?: (code: number
   const handlers = installAbortHandlers({
     log: (line) => log(line),
     emergencyCleanup,
-    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-    ...(options.exit ? { exit: options.exit } : {}),
-    ...(options.processLike ? { processLike: options.processLike } : {}),
+    ...options,
   });
   const follow = (run: RunResult) => {
     current = run;

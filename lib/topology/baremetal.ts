@@ -15,7 +15,7 @@ import { parseTestpmdStats, parseTestpmdVersion } from '../tools/testpmd/parse.t
 import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
 import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { setupKernelForwarding, type KernelForwarder } from './baremetal-kernel.ts';
-import { bindPciDevices, reserveHugepages } from './hugepages.ts';
+import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
 import type { ForwardingPath } from './types.ts';
 import { registerUndo, runScript, saveLinkStates } from './undo.ts';
 import { quoteArg } from '../remote/quote.ts';
@@ -45,7 +45,7 @@ export const baremetalArgsShape = {
       rxd: z.number().int().min(32).optional(),
       txd: z.number().int().min(32).optional(),
       burst: z.number().int().min(1).max(512).optional(),
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ memory_mb: 1024, mbufs: 8192, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, socket_mem_mb: [1024], stats_period_s: 5, driver: 'vfio-pci' }),
 };

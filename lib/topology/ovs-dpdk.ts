@@ -19,7 +19,7 @@ import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctl
 import { parseOvsVersion } from '../tools/ovs/version.ts';
 import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
-import { bindPciDevices, reserveHugepages } from './hugepages.ts';
+import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
 import type { ForwardingPath } from './types.ts';
 import { applyWithUndo, registerUndo, saveLinkStates } from './undo.ts';
 import { buildShellCommand, quoteArg } from '../remote/quote.ts';
@@ -50,7 +50,7 @@ export const ovsDpdkArgsShape = {
       set_pmd_cpu_mask: z.boolean().default(false),
       hugepages,
       /** Driver for PCI host ports. */
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ vswitchd: ovs.DEFAULT_VSWITCHD_DPDK, socket_mem_mb: 512, set_pmd_cpu_mask: false, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
   vnf: z
@@ -67,7 +67,7 @@ export const ovsDpdkArgsShape = {
       mbufs: z.number().int().min(1025).default(8192),
       stats_period_s: z.number().int().min(1).max(3600).default(5),
       hugepages,
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ socket_mem_mb: 256, mbufs: 8192, stats_period_s: 5, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
 };

@@ -1,12 +1,8 @@
-import { EventEmitter } from 'node:events';
 import { expect } from 'chai';
 import { installAbortHandlers, ABORT_EXIT_CODE } from '../../../lib/harness/abort.ts';
 import { CleanupStack } from '../../../lib/harness/cleanup.ts';
+import { FakeProcess } from '../../support/fake-process.ts';
 
-/** A process stand-in whose parent pid the test changes. */
-class FakeProcess extends EventEmitter {
-  ppid = 4242;
-}
 
 describe('abort handling', () => {
   it('aborts gracefully on the first SIGTERM and forces cleanup and exit on the second', async () => {
@@ -22,7 +18,7 @@ describe('abort handling', () => {
       exit: (code) => {
         exited = code;
       },
-      processLike: proc as unknown as NodeJS.Process,
+      processLike: proc.asProcess(),
       now: () => clock,
     });
     proc.emit('SIGTERM', 'SIGTERM');
@@ -44,7 +40,7 @@ describe('abort handling', () => {
     const lines: string[] = [];
     let exited: number | undefined;
     let clock = 0;
-    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc as unknown as NodeJS.Process, now: () => clock });
+    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc.asProcess(), now: () => clock });
     proc.emit('SIGINT', 'SIGINT');
     clock = 30;
     proc.emit('SIGINT', 'SIGINT');
@@ -62,7 +58,7 @@ describe('abort handling', () => {
     const proc = new FakeProcess();
     const lines: string[] = [];
     let exited: number | undefined;
-    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc as unknown as NodeJS.Process, parentPollMs: 5 });
+    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc.asProcess(), parentPollMs: 5 });
     await new Promise((r) => setTimeout(r, 20));
     expect(handlers.signal.aborted).to.equal(false);
     proc.ppid = 1;
@@ -82,7 +78,7 @@ describe('abort handling', () => {
     const proc = new FakeProcess();
     const calls: string[] = [];
     let exited: number | undefined;
-    const handlers = installAbortHandlers({ log: (l) => calls.push(l), emergencyCleanup: async () => void calls.push('cleanup'), exit: (code) => (exited = code), processLike: proc as unknown as NodeJS.Process, graceMs: 20 });
+    const handlers = installAbortHandlers({ log: (l) => calls.push(l), emergencyCleanup: async () => void calls.push('cleanup'), exit: (code) => (exited = code), processLike: proc.asProcess(), graceMs: 20 });
     proc.emit('SIGTERM', 'SIGTERM');
     await new Promise((r) => setTimeout(r, 60));
     expect(calls.slice(1)).to.deep.equal(['graceful stop took over 0 s: stopping remote processes and undoing pod changes now', 'cleanup']);
@@ -94,7 +90,7 @@ describe('abort handling', () => {
     const proc = new FakeProcess();
     const lines: string[] = [];
     let exited: number | undefined;
-    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc as unknown as NodeJS.Process });
+    const handlers = installAbortHandlers({ log: (l) => lines.push(l), emergencyCleanup: async () => {}, exit: (code) => (exited = code), processLike: proc.asProcess() });
     handlers.abortFromWithin('pod lock on host lost');
     handlers.abortFromWithin('pod lock on guest lost');
     expect(handlers.signal.aborted).to.equal(true);

@@ -1,16 +1,19 @@
-// Aborts through every entry point, and a killed harness, on the lab pod (issue 17):
+// Aborts through every entry point, a killed harness, and hostile input, on the lab pod (issue 17):
 // - SIGTERM to `npm exec -- kvmfornfv-test` and to ci/run-pod-tests.sh in the middle of a timer
 //   measurement: exit 70 from the harness, no harness left after a few seconds, nothing left on
 //   the lab, results.json says error;
 // - SIGKILL to the harness while testpmd forwards and the links are promiscuous, then
 //   `kvmfornfv-test cleanup`: no process, pod change, undo log or run folder left, and the
-//   next run succeeds (the dead run's lock does not stand in its way).
+//   next run succeeds (the dead run's lock does not stand in its way);
+// - tool paths carrying shell syntax in pod.yaml: the run fails to find the tools, and the
+//   canary files a successful injection would create on the nodes never appear.
 // One lab for all of it: a run that finds the lab up uses it and leaves it up.
-import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { execa, type ResultPromise } from 'execa';
+import { dump, load } from 'js-yaml';
 import { deriveLabNames } from '../../lib/lab/plan.ts';
 import type { RunResult } from '../../lib/results/model.ts';
 import { DEFAULT_UNDO_ROOT } from '../../lib/undo/scripts.ts';
@@ -119,7 +122,7 @@ function expectNothingLeft(a: Aborted, runId: string): void {
   expect(existsSync(join(DEFAULT_UNDO_ROOT, runId)), 'the undo log on the nodes').to.equal(false);
 }
 
-describe('lab: every entry point aborts the run, and cleanup undoes a killed one (issue 17)', function () {
+describe('lab: every entry point aborts the run, cleanup undoes a killed one, hostile input stays inert (issue 17)', function () {
   this.timeout(1_200_000);
   let broughtUp = false;
 
@@ -185,5 +188,21 @@ describe('lab: every entry point aborts the run, and cleanup undoes a killed one
 
     const next = await runCliProcess(['run', '-t', 'timer', '--duration', '2', '--results', results], { timeoutMs: 300_000 });
     expect([0, 68], `${next.stdout}\n${next.stderr}`).to.include(next.exitCode);
+  });
+
+  it('tool paths with shell syntax in pod.yaml: refused as not executable, and no canary appears on the nodes', async () => {
+    const results = tempFolder('hostile');
+    const canary = (n: number) => join(results, `kfn-canary-${n}`);
+    const pod = load(readFileSync(join(ROOT, '.lab', 'pod.yaml'), 'utf8')) as { nodes: Array<{ name: string; tools: Record<string, string> }> };
+    const tools = (name: string) => pod.nodes.find((n) => n.name === name)!.tools;
+    tools('host').cyclictest = `/usr/bin/cyclictest;touch ${canary(1)}`;
+    tools('host')['stress-ng'] = `/usr/bin/stress-ng$(touch ${canary(2)})`;
+    tools('guest').cyclictest = `/usr/bin/cyclictest\`touch ${canary(3)}\`'"\ntouch ${canary(4)}`;
+    const podFile = join(results, 'hostile-pod.yaml');
+    writeFileSync(podFile, dump(pod));
+    const run = await runCliProcess(['run', '-t', 'timer', '--duration', '1', '--pod', podFile, '--thresholds', 'lab', '--results', results], { timeoutMs: 300_000 });
+    expect(run.exitCode, `${run.stdout}\n${run.stderr}`).to.equal(70);
+    expect(run.stdout).to.match(/the configured path \/usr\/bin\/cyclictest;touch .* is not an executable file/);
+    expect([1, 2, 3, 4].filter((n) => existsSync(canary(n)))).to.deep.equal([]);
   });
 });
