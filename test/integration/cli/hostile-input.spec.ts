@@ -1,5 +1,5 @@
 // Hostile input (issue 17): every string of pod.yaml, the catalogue and the threshold profile that
-// reaches a remote command is quoted or refused. Each field gets shell syntax (`;`, `$( )`,
+// reaches a remote command is quoted or refused (the profile's strings reach none: that is checked too). Each field gets shell syntax (`;`, `$( )`,
 // backticks, a newline, a single and a double quote) whose success would create a canary file.
 // A field refused at load must name itself; the accepted ones go through a dry run of every case,
 // and every command the dry run prints with a canary in it is run for real, sandboxed
@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { dump, load } from 'js-yaml';
 import { DEFAULT_CATALOGUE, loadCatalogue } from '../../../lib/config/catalogue.ts';
 import { loadPod } from '../../../lib/config/pod.ts';
-import { loadThresholds } from '../../../lib/config/thresholds.ts';
+import { DEFAULT_PROFILES_DIR, loadThresholds } from '../../../lib/config/thresholds.ts';
 import { createSessionSource } from '../../../lib/cli/session-source.ts';
 import { createNodeSessions } from '../../../lib/harness/node-sessions.ts';
 import { createProgress } from '../../../lib/harness/progress.ts';
@@ -46,7 +46,7 @@ interface Field {
   key: string;
   /** `path`: an absolute path is expected, the payload follows one. */
   kind: 'text' | 'path';
-  apply(pod: Yaml, catalogue: Yaml, value: string): void;
+  apply(pod: Yaml, catalogue: Yaml, value: string, profile: Yaml): void;
   /** Refused when pod.yaml is loaded (exit 2), or by its case with this message: never used. */
   refused?: 'load' | RegExp;
   /** false: accepted, but no command of a dry run carries it (a label, the SSH login, a value a dry run stops short of). */
@@ -80,6 +80,8 @@ const FIELDS: Field[] = [
   { id: 'u', path: 'device_interrupt args device', key: 'device', kind: 'text', inDryRun: false, apply: (_p, c, v) => void (args(c, 'device_interrupt').device = v) },
   { id: 'v', path: 'sriov_forwarding args sriov.domain', key: 'domain', kind: 'text', inDryRun: false, apply: (_p, c, v) => void (args(c, 'sriov_forwarding').sriov = { vfs: 'create', domain: v, ports: [{ pf: 'h0', vf: 0 }, { pf: 'h1', vf: 1 }] }) },
   { id: 'w', path: 'ovs_dpdk_forwarding args vnf.vhost_sockets[0]', key: 'vhost_sockets', kind: 'path', apply: (_p, c, v) => void (args(c, 'ovs_dpdk_forwarding').vnf.vhost_sockets[0] = v) },
+  { id: 'y', path: 'threshold profile description', key: 'description', kind: 'text', inDryRun: false, apply: (_p, _c, v, t) => void (t.description = v) },
+  { id: 'z', path: 'threshold profile timer limit description', key: 'description', kind: 'text', inDryRun: false, apply: (_p, _c, v, t) => void (t.cases.timer[0].description = v) },
   { id: 'x', path: 'timer args load_node', key: 'load_node', kind: 'text', refused: /load_node: no node or role/, apply: (_p, c, v) => void (args(c, 'timer').load_node = v) },
 ];
 
@@ -104,11 +106,13 @@ const valueOf = (field: Field, payload: number) => {
 };
 
 // Runs every case as --dry-run does, and returns each command printed (scripts whole).
-async function dryRunCommands(dir: string, pod: Yaml, catalogue: Yaml): Promise<{ commands: string[]; run: RunResult }> {
+async function dryRunCommands(dir: string, pod: Yaml, catalogue: Yaml, profile: Yaml): Promise<{ commands: string[]; run: RunResult }> {
   const podFile = join(dir, 'pod.yaml');
   const catalogueFile = join(dir, 'testcases.yaml');
+  const profileFile = join(dir, 'profile.yaml');
   writeFileSync(podFile, dump(pod));
   writeFileSync(catalogueFile, dump(catalogue));
+  writeFileSync(profileFile, dump(profile));
   const loaded = loadPod(podFile);
   const commands: string[] = [];
   const print = (line: string) => {
@@ -130,7 +134,7 @@ async function dryRunCommands(dir: string, pod: Yaml, catalogue: Yaml): Promise<
       runId: '20261207-000000-beef',
       runDir: join(dir, 'run'),
       pod: loaded,
-      thresholds: loadThresholds('opnfv-tc028', { podName: loaded.name }),
+      thresholds: loadThresholds(profileFile, { podName: loaded.name }),
       durationOverrideS: 1,
       dryRun: true,
       signal: new AbortController().signal,
@@ -164,7 +168,7 @@ describe('hostile input: quoted or refused, never run (issue 17)', function () {
     it(`${field.path}: refused at load, naming the field, whatever the shell syntax`, () => {
       PAYLOADS.forEach(([name], i) => {
         const pod = basePod();
-        field.apply(pod, {}, valueOf(field, i));
+        field.apply(pod, {}, valueOf(field, i), {});
         const file = join(work, `refused-${field.id}${i}.yaml`);
         writeFileSync(file, dump(pod));
         expect(() => loadPod(file), `${name}`).to.throw(new RegExp(`${field.key.replace('_', '_')}[\\s\\S]*expected|expected[\\s\\S]*${field.key}`));
@@ -184,12 +188,13 @@ describe('hostile input: quoted or refused, never run (issue 17)', function () {
       for (const [pass, used] of passes.entries()) {
         const pod = basePod();
         const catalogue = load(readFileSync(DEFAULT_CATALOGUE, 'utf8')) as Yaml;
+        const profile = load(readFileSync(join(DEFAULT_PROFILES_DIR, 'opnfv-tc028.yaml'), 'utf8')) as Yaml;
         // A load makes the timer case start stress-ng, whose path is one of the fields; the VNF of a
         // real pod's PVP runs on the guest's virtio devices behind QEMU's vhost-user sockets.
         args(catalogue, 'timer').load = 'cpu';
         args(catalogue, 'ovs_dpdk_forwarding').vnf = { pci: ['0000:00:05.0', '0000:00:06.0'], vhost_sockets: ['/run/vhost/vhu0.sock', '/run/vhost/vhu1.sock'] };
-        for (const f of used) f.apply(pod, catalogue, valueOf(f, i));
-        const { commands, run } = await dryRunCommands(dir, pod, catalogue);
+        for (const f of used) f.apply(pod, catalogue, valueOf(f, i), profile);
+        const { commands, run } = await dryRunCommands(dir, pod, catalogue, profile);
         const reasons = run.cases.flatMap((c) => c.testcases.map((t) => `${c.caseName}: ${t.message ?? ''}`));
         const refusal = used[0]?.refused;
         if (refusal instanceof RegExp) expect(reasons.join('\n'), used[0]?.path).to.match(refusal);
