@@ -12,6 +12,9 @@
 #            that missed a threshold and also failed its push returns 69 here: results.json
 #            says which pushes failed.
 #   Default: nightly when CI_LOOP is daily or weekly, gate otherwise.
+#   SIGTERM, SIGINT and SIGHUP (a Jenkins abort) are passed on to the suite as SIGTERM; the script
+#   waits for the suite's cleanup and reports its exit code (70). A run of this build whose
+#   results.json never reached a verdict (status running) fails the job with 70.
 #
 # Environment:
 #   POD_FILE            pod.yaml of the pod; default $POD_DIR/$NODE_NAME.yaml

@@ -98,8 +98,9 @@ interface Aborted {
   processesAfter: string[];
 }
 
-// Starts `command`, sends SIGTERM to it once cyclictest measures on the host, and reads the lab after.
-async function abortMidMeasurement(command: string[], env: Record<string, string>, results: string): Promise<Aborted> {
+// Starts `command`, sends `signal` to it once cyclictest measures on the host, and reads the lab
+// once the harness is gone (at once for a caller that waits for it, as npm does on SIGTERM).
+async function abortMidMeasurement(command: string[], env: Record<string, string>, results: string, signal: NodeJS.Signals = 'SIGTERM'): Promise<Aborted> {
   const before = await takePodStateSnapshot(prefix, ROOT);
   const processesBefore = labProcesses();
   const [file, ...args] = command as [string, ...string[]];
@@ -107,8 +108,9 @@ async function abortMidMeasurement(command: string[], env: Record<string, string
   await waitForLog(results, /\[host\] cyclictest: detached as pid/, child, 240_000);
   await new Promise((r) => setTimeout(r, 2_000));
   const sent = Date.now();
-  process.kill(child.pid as number, 'SIGTERM');
+  process.kill(child.pid as number, signal);
   const r = await child;
+  for (let i = 0; i < 120 && processesNaming(results).length > 0; i++) await new Promise((res) => setTimeout(res, 500));
   const secondsToExit = (Date.now() - sent) / 1000;
   await new Promise((res) => setTimeout(res, 3_000));
   return { exitCode: r.exitCode, stdout: String(r.all), secondsToExit, leftAfter3s: processesNaming(results), before, after: await takePodStateSnapshot(prefix, ROOT), processesBefore, processesAfter: labProcesses() };
@@ -143,6 +145,17 @@ describe('lab: every entry point aborts the run, cleanup undoes a killed one, ho
     const { runId, run } = onlyRun(results);
     expect([run.status, run.exitCode]).to.deep.equal(['error', 70]);
     expect(run.notes).to.include('aborted by SIGTERM');
+    expectNothingLeft(a, runId);
+  });
+
+  it('SIGHUP to `npm exec`: npm dies at once (129), the harness sees its caller gone, aborts and cleans up', async () => {
+    const results = tempFolder('npm-sighup');
+    const a = await abortMidMeasurement(['npm', 'exec', '--offline', '--', 'kvmfornfv-test', 'run', '-t', 'timer', '--duration', '120', '--results', results], {}, results, 'SIGHUP');
+    expect(a.exitCode, a.stdout).to.equal(undefined);
+    expect(a.secondsToExit, 'until the harness was gone').to.be.below(60);
+    const { runId, run } = onlyRun(results);
+    expect([run.status, run.exitCode]).to.deep.equal(['error', 70]);
+    expect(run.notes.join('\n')).to.match(/aborted by the loss of its caller \(pid \d+\)/);
     expectNothingLeft(a, runId);
   });
 
