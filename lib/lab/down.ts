@@ -120,9 +120,11 @@ export async function teardownLab(realRoot: string, log: (line: string) => void)
 }
 
 // Undo logs (lib/undo) whose network namespace is one of the lab's: their runs' processes and
-// changes die with the namespaces.
-async function removeUndoLogsOf(namespaces: readonly string[], log: (line: string) => void, root = DEFAULT_UNDO_ROOT): Promise<void> {
-  const nets = new Set(namespaces.flatMap((ns) => (existsSync(`/run/netns/${ns}`) ? [`net:[${statSync(`/run/netns/${ns}`).ino}]`] : [])));
+// changes die with the namespaces, and a later namespace could be given the same inode.
+export async function removeUndoLogsOf(namespaces: readonly string[], log: (line: string) => void, where: { root?: string; netnsDir?: string } = {}): Promise<void> {
+  const root = where.root ?? DEFAULT_UNDO_ROOT;
+  const netnsDir = where.netnsDir ?? '/run/netns';
+  const nets = new Set(namespaces.flatMap((ns) => (existsSync(join(netnsDir, ns)) ? [`net:[${statSync(join(netnsDir, ns)).ino}]`] : [])));
   for (const run of existsSync(root) ? await readdir(root) : []) {
     for (const node of await readdir(join(root, run)).catch(() => [] as string[])) {
       const context = await readFile(join(root, run, node, 'context'), 'utf8').catch(() => '');
