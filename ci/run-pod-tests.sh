@@ -12,6 +12,9 @@
 #            that missed a threshold and also failed its push returns 69 here: results.json
 #            says which pushes failed.
 #   Default: nightly when CI_LOOP is daily or weekly, gate otherwise.
+#   SIGTERM, SIGINT and SIGHUP (a Jenkins abort) are passed on to the suite as SIGTERM; the script
+#   waits for the suite's cleanup and reports its exit code (70). A run of this build whose
+#   results.json never reached a verdict (status running) fails the job with 70.
 #
 # Environment:
 #   POD_FILE            pod.yaml of the pod; default $POD_DIR/$NODE_NAME.yaml
@@ -60,6 +63,18 @@ push_failed_in() {
     fi
   done
   echo no
+}
+
+# The run ids of this build whose results.json has no verdict (status running), space-separated.
+unfinished_runs_in() {
+  local file found=()
+  for file in "$1"/*/results.json; do
+    [[ -f $file ]] || continue
+    if node -e 'const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); process.exit(r.status === "running" ? 0 : 1)' "$file"; then
+      found+=("$(basename "$(dirname "$file")")")
+    fi
+  done
+  echo "${found[*]}"
 }
 
 describe_exit_code() {
@@ -152,15 +167,42 @@ declare -A before=()
 for d in "$store"/*/; do [[ -d $d ]] && before[$d]=1; done
 
 echo "run-pod-tests: mode $mode, pod $pod_file, results in $store"
+# The suite runs in the background so that a signal to this script reaches it: bash runs no trap
+# while a foreground command runs, and npm passes SIGINT and SIGTERM on but not SIGHUP. Each is
+# passed on as SIGTERM; the suite then stops its measurement, cleans every node, writes its
+# results and exits 70, and this script waits for that and reports it like any other exit code.
+suite_pid=''
+# shellcheck disable=SC2317 # called from the traps below
+pass_signal_on() {
+  echo "run-pod-tests: $1 received; passing SIGTERM to the suite (npm, pid ${suite_pid:-none}) and waiting for its cleanup"
+  if [[ -n $suite_pid ]]; then kill -TERM "$suite_pid" 2>/dev/null || true; fi
+}
+trap 'pass_signal_on SIGTERM' TERM
+trap 'pass_signal_on SIGINT' INT
+trap 'pass_signal_on SIGHUP' HUP
 set +e
-npm exec --offline -- kvmfornfv-test "${args[@]}"
+npm exec --offline -- kvmfornfv-test "${args[@]}" &
+suite_pid=$!
+# A trapped signal ends `wait` early (status > 128) while the suite still cleans up: wait again
+# until it is gone; bash keeps its exit status for the last `wait`.
+while wait "$suite_pid"; kill -0 "$suite_pid" 2>/dev/null; do :; done
+wait "$suite_pid"
 code=$?
 set -e
+trap - TERM INT HUP
 
 # Only this build's run goes to Jenkins: JUnit ignores nothing new, the archive stays small.
 for d in "$store"/*/; do
   [[ -d $d && -z ${before[$d]:-} ]] && cp -a -- "$d" "$results/"
 done
+
+# A run that never reached its verdict (its harness killed before the end) fails the job whatever
+# the exit code says: its results.json still says "running".
+unfinished=$(unfinished_runs_in "$results")
+if [[ -n $unfinished && $code -ne $EXIT_BAD_INPUT ]]; then
+  echo "run-pod-tests: run(s) $unfinished never reached a verdict (results.json says running); reporting $EXIT_NOT_MEASURED"
+  [[ $code -eq 0 || $code -eq 68 || $code -eq 69 || $code -eq 71 ]] && code=$EXIT_NOT_MEASURED
+fi
 
 job_code=$(gate_exit_code "$mode" "$code" "$(push_failed_in "$results")")
 if [[ $code -ne 0 && $job_code -eq 0 ]]; then

@@ -6,6 +6,7 @@ import { EXIT } from '../results/exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
 import { labCommand, labImageCommand } from './lab-command.ts';
 import { reportCommand } from './report-command.ts';
+import { cleanupCommand } from './cleanup-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const code = await runCli(argv);
@@ -90,6 +91,16 @@ function buildProgram(setExit: (code: number) => void): Command {
     .option('--results <dir>', 'results root', 'results')
     .action(async (run: string, options: { vs?: string; results: string }) => {
       setExit(await reportCommand({ run, ...options }));
+    });
+
+  program
+    .command('cleanup')
+    .description('undo what runs that died without cleaning up (SIGKILL, OOM) left on the pod: their processes and pod changes, from the undo log on each node')
+    .option('--pod <file>', 'pod.yaml of the pod; default: this checkout\'s lab pod, when it is up')
+    .addOption(new Option('--host-key-policy <policy>', 'SSH host key checking').choices(['strict', 'accept-new']).default('strict'))
+    .option('--known-hosts <file>', 'known_hosts file that accept-new appends to')
+    .action(async (options: { pod?: string; hostKeyPolicy: 'strict' | 'accept-new'; knownHosts?: string }) => {
+      setExit(await cleanupCommand(options));
     });
 
   const lab = program.command('lab').description('build, remove or inspect the embedded lab pod on this machine');

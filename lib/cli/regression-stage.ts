@@ -3,7 +3,7 @@
 import { join } from 'node:path';
 import type { ThresholdProfile } from '../config/thresholds.ts';
 import { ConfigError, describeError } from '../errors.ts';
-import { appendHistory, evaluateRegression, findBaseline, loadRunResult, parseRegressionPolicy, type RegressionReport } from '../regression/index.ts';
+import { appendHistory, evaluateRegression, findBaseline, loadBaselineRun, parseRegressionPolicy, type RegressionReport } from '../regression/index.ts';
 import { COMPARE_ACROSS, type CompareAcross } from '../regression/policy.ts';
 import type { RunResult } from '../results/model.ts';
 
@@ -19,7 +19,7 @@ export function parseCompareAcross(raw: string | undefined): CompareAcross[] {
 // A baseline file is read before any node is touched: a typo is exit 2, not a lost run.
 export async function checkBaselineOption(spec: string | undefined): Promise<void> {
   if (spec === undefined || spec === 'last') return;
-  await loadRunResult(spec);
+  await loadBaselineRun(spec);
 }
 
 export interface RegressionJudgement {

@@ -10,7 +10,6 @@ import { loadPod } from '../config/pod.ts';
 import { podSecrets, type Pod } from '../config/pod-model.ts';
 import { loadThresholds } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
-import { installAbortHandlers } from '../harness/abort.ts';
 import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
@@ -30,8 +29,11 @@ import { ReporterMultiplexer } from '../report/reporter.ts';
 import type { RunResult } from '../results/model.ts';
 import { exitCodeFor, isNothingMeasured, outcomeOfCases } from '../results/exit-codes.ts';
 import { prepareLabPod, type LabHandle } from './lab-pod.ts';
-import { lockPod } from './pod-lock.ts';
+import { describeRecoveries, lockPod } from './pod-lock.ts';
+import { UndoLogs } from '../undo/journal.ts';
+import { describeRecovery, recoverNode } from '../undo/recover.ts';
 import { createPushReporters, settlePushOutcome } from './push-reporters.ts';
+import { createRunAbort, type RunAbort } from './run-abort.ts';
 import { checkBaselineOption, judgeRegression, parseCompareAcross, recordHistory } from './regression-stage.ts';
 import { openRunLog, type RunLog } from './run-log.ts';
 import { createSessionSource } from './session-source.ts';
@@ -78,6 +80,17 @@ async function validateInputs(options: RunCommandOptions): Promise<{ catalogue: 
 }
 
 export async function runCommand(options: RunCommandOptions): Promise<number> {
+  // Installed first: a signal from here on aborts the run, it never kills the harness mid-way.
+  const abort = createRunAbort();
+  try {
+    return await runWithAbort(options, abort);
+  } finally {
+    abort.handlers.dispose();
+  }
+}
+
+async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Promise<number> {
+  const abort = runAbort.handlers;
   const { catalogue, profileName } = await validateInputs(options);
   const resultsRoot = resolve(options.results);
   const runId = makeRunId();
@@ -86,8 +99,13 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   const runLog = await openRunLog(join(runDir, 'run.log'));
   const progress = createProgress();
   const log = (line: string) => runLog.write(line);
+  runAbort.setLog((line) => {
+    progress.note(line);
+    log(line);
+  });
   const environment = readOpnfvEnvironment();
-  const reporterList = [createResultsJsonReporter(runDir), createJunitReporter(runDir), createPlotPropertiesReporter(runDir)];
+  const reporterList = [createResultsJsonReporter(runDir), createJunitReporter(runDir), createPlotPropertiesReporter(runDir), runAbort.tracker];
+  runAbort.setFinalReporters(reporterList.slice(0, 2));
 
   let lab: LabHandle | undefined;
   let pod: Pod;
@@ -126,20 +144,20 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     if (guests) guestProblems = await guests.stop();
     guests = undefined;
   };
+  // Kept on each node, so the next run or `cleanup` undoes this one if it is killed; none in a dry run.
+  const undoLogs = options.dryRun ? undefined : new UndoLogs({ runId, log });
   const removeLab = async () => {
     if (lab && !options.keepLab) await lab.remove();
   };
-  const abort = installAbortHandlers({
-    log: (line) => {
-      progress.note(line);
-      log(line);
-    },
-    emergencyCleanup: async () => {
-      await stopGuests().catch(() => {});
-      await sessions.cleanupAll().catch(() => {});
-      await releaseLock().catch(() => {});
-      await removeLab().catch(() => {});
-    },
+  runAbort.setEmergencyCleanup(async () => {
+    // The run's own undo logs first: they stop its processes (a launched guest's QEMU among them)
+    // and undo its pod changes (the guests' hugepages and taps too) in one go.
+    for (const session of undoLogs?.sessions() ?? []) {
+      for (const line of describeRecovery(await recoverNode(session, { ownRunId: runId, which: 'own', timeoutMs: 60_000 }))) log(`emergency undo: ${line}`);
+    }
+    await sessions.cleanupAll().catch(() => {});
+    await releaseLock().catch(() => {});
+    await removeLab().catch(() => {});
   });
 
   let run: RunResult | undefined;
@@ -150,10 +168,12 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
     abort.abortFromWithin(`pod lock on ${node} lost`);
   };
   try {
-    const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost });
+    const taken = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost, ...(undoLogs ? { undoLogs } : {}) });
+    const lock = taken?.lock;
     if (lock) releaseLock = () => lock.release();
+    notes.push(...describeRecoveries(taken?.recoveries ?? []));
     if (selectionNeedsGuests(selectCases(catalogue, options.test))) {
-      guests = await startPodGuests({ pod, sessions, dryRun: options.dryRun, log, note: (l) => progress.note(l) });
+      guests = await startPodGuests({ pod, sessions, dryRun: options.dryRun, log, ...(undoLogs ? { recordUndo: undoLogs.record } : {}), note: (l) => progress.note(l) });
       notes.push(...guestNotes(guests));
     }
     run = await executeRun({
@@ -181,6 +201,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         recordToolVersion: sessions.recordToolVersion,
         nodeInfo: (name) => sessions.systemInfo[name],
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
+        ...(undoLogs ? { recordUndo: undoLogs.record } : {}),
       },
     });
   } catch (error) {
@@ -189,13 +210,14 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   } finally {
     await stopGuests().catch((e: unknown) => log(`stopping the guests failed: ${describeError(e)}`));
     await sessions.cleanupAll().catch((e: unknown) => log(`cleanup failed: ${describeError(e)}`));
+    // Before the lock goes: once another run holds it, every log still on the node reads as a dead run's.
+    await undoLogs?.closeAll();
     await releaseLock().catch((e: unknown) => log(`pod lock release failed: ${describeError(e)}`));
     await sessions.closeAll().catch(() => {});
   }
   const labProblem = await removeLab().then(() => undefined, describeError);
-  abort.dispose();
   const guestProblem = guestProblems.length > 0 ? guestProblems.join('; ') : undefined;
-  return finishRun({ run, runDir, resultsRoot, labProblem, guestProblem, lockLost, received: abort.received(), options, profile, reporters, runLog, log });
+  return finishRun({ run, runDir, resultsRoot, labProblem, guestProblem, lockLost, abortedBy: abort.abortedBy(), options, profile, reporters, runLog, log });
 }
 
 async function finishRun(args: {
@@ -205,7 +227,8 @@ async function finishRun(args: {
   labProblem: string | undefined;
   guestProblem: string | undefined;
   lockLost: string | undefined;
-  received: NodeJS.Signals | undefined;
+  /** A signal, or the loss of the harness's caller. */
+  abortedBy: string | undefined;
   options: RunCommandOptions;
   profile: ReturnType<typeof loadThresholds>;
   reporters: ReporterMultiplexer;
@@ -215,7 +238,7 @@ async function finishRun(args: {
   const { run, options } = args;
   if (args.labProblem) run.notes.push(`the lab pod could not be removed completely: ${args.labProblem}`);
   if (args.guestProblem) run.notes.push(`a launched guest was not removed cleanly: ${args.guestProblem}`);
-  if (args.received) run.notes.push(`aborted by ${args.received}`);
+  if (args.abortedBy) run.notes.push(`aborted by ${args.abortedBy}`);
   if (args.lockLost) run.notes.push(args.lockLost);
   let regressionProblem: string | undefined;
   if (options.baseline && !options.dryRun) {
@@ -230,7 +253,7 @@ async function finishRun(args: {
   const outcome = outcomeOfCases(run, { dryRun: options.dryRun });
   run.exitCode = exitCodeFor({
     ...outcome,
-    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.guestProblem) || Boolean(args.received) || Boolean(args.lockLost) || Boolean(regressionProblem),
+    notMeasured: outcome.notMeasured || Boolean(args.labProblem) || Boolean(args.guestProblem) || Boolean(args.abortedBy) || Boolean(args.lockLost) || Boolean(regressionProblem),
     regression: run.regression?.failing ?? false,
   });
   // The reporters end with the pushes, then settle the exit code (a failed push is 69

@@ -82,7 +82,11 @@ export const launchSchema = z.strictObject(
       .strictObject({ policy: z.enum(['fifo', 'rr', 'other'], { error: 'expected fifo, rr or other' }), priority: whole(0, 99, 'the priority') }, { error: 'expected a mapping with policy (fifo, rr, other) and priority' })
       .default({ policy: 'fifo', priority: 1 }),
     hugepages: z
-      .union([z.literal(false), z.strictObject({ size_kb: z.union([z.literal(2048), z.literal(1048576)], { error: 'expected 2048 or 1048576' }), mount: absolute('the hugetlbfs mount point').default('/dev/hugepages') })], {
+      .union([z.literal(false), z.strictObject({
+          size_kb: z.union([z.literal(2048), z.literal(1048576)], { error: 'expected 2048 or 1048576' }),
+          // As the hugepage planner takes mount points: it runs mkdir and mount on them.
+          mount: z.string({ error: 'expected the hugetlbfs mount point' }).regex(/^\/[A-Za-z0-9_./-]*$/, { error: 'expected the hugetlbfs mount point, an absolute path of letters, digits, _ . / -' }).default('/dev/hugepages'),
+        })], {
         error: 'expected false or a mapping with size_kb (2048 or 1048576) and optionally mount',
       })
       .default({ size_kb: 2048, mount: '/dev/hugepages' }),

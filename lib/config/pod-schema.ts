@@ -16,7 +16,8 @@ const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
 const PCI_ADDRESS = /^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[01][0-9a-fA-F]\.[0-7]$/;
 const MAC_ADDRESS = /^[0-9a-fA-F]{2}(:[0-9a-fA-F]{2}){5}$/;
 const SHA256_FINGERPRINT = /^SHA256:[A-Za-z0-9+/]{43}=?$/;
-const IFNAME = /^[^\s/:]{1,15}$/;
+/** Kernel interface names as pods use them; shell syntax in one is refused, not just quoted. */
+const IFNAME = /^[A-Za-z0-9_.@+-]{1,15}$/;
 /** Yardstick's pkey is what paramiko's from_private_key reads: a PEM (or OpenSSH) private key. */
 const PRIVATE_KEY_TEXT = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----[\s\S]+-----END [A-Z0-9 ]*PRIVATE KEY-----/;
 
@@ -143,7 +144,7 @@ const jumpHost = z.unknown().transform((input, ctx): JumpHostInput => {
 export const portSchema = strict(
   {
     name: matching(NAME_PATTERN, 'a port name (letters, digits, ".", "_", "-")'),
-    interface: matching(IFNAME, 'a kernel interface name (1-15 characters, no "/", ":" or spaces)').optional(),
+    interface: matching(IFNAME, 'a kernel interface name (1-15 letters, digits, "_", ".", "@", "+" or "-")').optional(),
     pci: matching(PCI_ADDRESS, 'a PCI address such as 0000:3b:00.0').optional(),
     mac: matching(MAC_ADDRESS, 'a MAC address such as 3c:fd:fe:a1:b2:c3').optional(),
     line_rate: lineRate.optional(),

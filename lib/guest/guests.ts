@@ -9,6 +9,7 @@ import type { NodeSessions } from '../harness/node-sessions.ts';
 import type { GuestLaunchRecord } from '../results/model.ts';
 import { buildGuestNicScript } from '../tools/qemu/guest-nics.ts';
 import { runScript } from '../topology/undo.ts';
+import type { RecordUndo } from '../undo/journal.ts';
 import { launchGuest } from './launch.ts';
 
 export interface PodGuests {
@@ -23,7 +24,7 @@ export function launchedGuests(pod: Pod): Array<PodNode & { launch: NonNullable<
 }
 
 // One after another: guests of one host share its CPUs, and a boot is the heaviest thing a host does.
-export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; dryRun: boolean; log: (line: string) => void; note: (line: string) => void }): Promise<PodGuests> {
+export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; dryRun: boolean; log: (line: string) => void; note: (line: string) => void; recordUndo?: RecordUndo }): Promise<PodGuests> {
   const { pod, sessions, log } = input;
   const cleanup = new CleanupStack({ log, stepTimeoutMs: 60_000 });
   const launched: Record<string, GuestLaunchRecord> = {};
@@ -32,7 +33,8 @@ export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; 
     try {
       input.note(`guest ${guest.name}: launching on ${hostNode.name} (${guest.launch.vcpus} vCPUs, ${guest.launch.memoryMb} MB, accelerator ${guest.launch.accelerator})`);
       const host = await sessions.session(hostNode);
-      const record = await launchGuest({ pod, guest, host, ctx: { cleanup, dryRun: input.dryRun }, log: (l) => { log(l); input.note(l); } });
+      const ctx = { cleanup, dryRun: input.dryRun, ...(input.recordUndo ? { recordUndo: input.recordUndo } : {}) };
+      const record = await launchGuest({ pod, guest, host, ctx, log: (l) => { log(l); input.note(l); } });
       launched[guest.name] = record;
       if (input.dryRun) continue;
       const session = await sessions.session(guest);

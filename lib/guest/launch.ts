@@ -6,6 +6,7 @@ import { buildGuestKernelCmdline, type GuestLaunch } from '../config/guest-launc
 import type { Pod, PodNode } from '../config/pod-model.ts';
 import { GuestLaunchError, describeError } from '../errors.ts';
 import type { CleanupStack } from '../harness/cleanup.ts';
+import type { RecordUndo } from '../undo/journal.ts';
 import type { DetachedProcess, NodeSession } from '../remote/types.ts';
 import type { GuestLaunchRecord } from '../results/model.ts';
 import { describeBootStage, readBootLog } from '../tools/qemu/boot-log.ts';
@@ -21,7 +22,8 @@ export interface LaunchInput {
   pod: Pod;
   guest: PodNode & { launch: GuestLaunch };
   host: NodeSession;
-  ctx: { cleanup: CleanupStack; dryRun: boolean };
+  /** recordUndo: each host change also goes to the host's undo log, for a run that is killed. */
+  ctx: { cleanup: CleanupStack; dryRun: boolean; recordUndo?: RecordUndo };
   log: (line: string) => void;
 }
 

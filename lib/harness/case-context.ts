@@ -7,6 +7,7 @@ import type { NodeSession } from '../remote/types.ts';
 import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
 import type { CasePhase } from '../results/phases.ts';
 import type { CleanupStack } from './cleanup.ts';
+import type { RecordUndo } from '../undo/journal.ts';
 import type { Progress } from './progress.ts';
 
 export interface TestAnnotation {
@@ -37,6 +38,11 @@ export interface CaseContext {
   readonly rawDir: string;
   /** Undo steps for this case; unwound when the case ends, whatever its outcome. */
   readonly cleanup: CleanupStack;
+  /**
+   * Records an undo command in the node's undo log before a change (lib/topology/undo.ts
+   * registerUndo does it): absent in dry runs and tests, where nothing outlives the harness.
+   */
+  readonly recordUndo?: RecordUndo;
   readonly progress: Progress;
   nodes(role: NodeRole): PodNode[];
   session(node: PodNode): Promise<NodeSession>;

@@ -17,6 +17,7 @@ import { PhaseClock } from './phases.ts';
 import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
 import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
 import type { Progress } from './progress.ts';
+import type { RecordUndo } from '../undo/journal.ts';
 
 export const SUITES_DIR = fileURLToPath(new URL('../../testcases/', import.meta.url));
 
@@ -38,6 +39,8 @@ export interface RunScope {
   nodeInfo?(node: string): NodeSystemInfo | undefined;
   /** Mocha timeout for one hook or test. */
   hookTimeoutMs: number;
+  /** Records undo commands in the nodes' undo logs; absent in dry runs. */
+  recordUndo?: RecordUndo;
   suitesDir?: string;
 }
 
@@ -77,6 +80,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     signal: scope.signal,
     rawDir,
     cleanup,
+    ...(scope.recordUndo ? { recordUndo: scope.recordUndo } : {}),
     progress: scope.progress,
     nodes: (role: NodeRole) => scope.pod.nodes.filter((n) => n.role === role),
     session: (node) => clock.run('connect', () => scope.session(node)),

@@ -8,7 +8,7 @@ import { combineStatuses } from '../results/status.ts';
 import { describeError } from '../errors.ts';
 import { RESULTS_SCHEMA_VERSION } from '../results/model.ts';
 import type { ReporterMultiplexer } from '../report/reporter.ts';
-import { outcomeOfCases, exitCodeFor } from '../results/exit-codes.ts';
+import { EXIT, outcomeOfCases, exitCodeFor } from '../results/exit-codes.ts';
 import { runCase, type RunScope } from './run-case.ts';
 
 export interface RunRequest {
@@ -42,8 +42,9 @@ function newRunResult(header: RunHeader, parts: Pick<RunResult, 'nodes' | 'tools
     runId: header.runId,
     startedAt: now,
     stoppedAt: now,
-    status: 'pass',
-    exitCode: 0,
+    // No verdict until every case has run: a results.json left by a killed harness says so.
+    status: 'running',
+    exitCode: EXIT.notMeasured,
     pod: header.pod,
     environment: header.environment,
     thresholds: header.thresholds,

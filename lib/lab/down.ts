@@ -2,13 +2,15 @@
 // Works from state.json when present and always also discovers by prefix, so a
 // failed `up` or a lost state file still leaves nothing behind.
 
-import { existsSync } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { readdir, readFile, rm, rmdir } from 'node:fs/promises';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LabError } from '../errors.ts';
 import { assertRoot, runCommand } from './exec.ts';
 import { buildLabPaths, deriveLabNames } from './plan.ts';
 import { readLabState } from './state.ts';
+import { DEFAULT_UNDO_ROOT } from '../undo/scripts.ts';
 import { resolveRoot, type LabOptions } from './status.ts';
 import {
   findLabMounts,
@@ -90,6 +92,9 @@ export async function teardownLab(realRoot: string, log: (line: string) => void)
   const links = union(state?.resources.rootLinks ?? [], present).filter((l) => present.includes(l));
   for (const link of links.filter((l) => l !== names.bridge)) await deleteLink(link);
 
+  // The undo logs of runs on these nodes go with them: a later namespace could reuse the inode.
+  await removeUndoLogsOf(namespaces, log);
+
   const deletedNamespaces: string[] = [];
   for (const ns of namespaces) {
     log(`lab: deleting namespace ${ns}`);
@@ -112,6 +117,23 @@ export async function teardownLab(realRoot: string, log: (line: string) => void)
     removedStateDir,
     nothingFound: !killedPids.length && !deletedNamespaces.length && !deletedLinks.length && !removedStateDir,
   };
+}
+
+// Undo logs (lib/undo) whose network namespace is one of the lab's: their runs' processes and
+// changes die with the namespaces, and a later namespace could be given the same inode.
+export async function removeUndoLogsOf(namespaces: readonly string[], log: (line: string) => void, where: { root?: string; netnsDir?: string } = {}): Promise<void> {
+  const root = where.root ?? DEFAULT_UNDO_ROOT;
+  const netnsDir = where.netnsDir ?? '/run/netns';
+  const nets = new Set(namespaces.flatMap((ns) => (existsSync(join(netnsDir, ns)) ? [`net:[${statSync(join(netnsDir, ns)).ino}]`] : [])));
+  for (const run of existsSync(root) ? await readdir(root) : []) {
+    for (const node of await readdir(join(root, run)).catch(() => [] as string[])) {
+      const context = await readFile(join(root, run, node, 'context'), 'utf8').catch(() => '');
+      if (!nets.has(context.trim().split(' ')[1] ?? '')) continue;
+      log(`lab: removing the undo log of run ${run} on ${node}`);
+      await rm(join(root, run, node), { recursive: true, force: true });
+    }
+    await rmdir(join(root, run)).catch(() => {});
+  }
 }
 
 // After teardown nothing carrying the prefix or the state dir may remain. The kernel

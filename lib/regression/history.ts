@@ -4,7 +4,8 @@
 import { appendFile, mkdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { ConfigError } from '../errors.ts';
-import { RESULTS_SCHEMA_VERSION, type RunResult, type Status } from '../results/model.ts';
+import { RESULTS_SCHEMA_VERSION, type RunResult, type RunStatus, type Status } from '../results/model.ts';
+import { isUnfinished } from '../results/status.ts';
 import type { CompareAcross } from './policy.ts';
 
 export const HISTORY_FILE = 'history.jsonl';
@@ -22,7 +23,8 @@ export interface HistoryEntry {
   cases: string[];
   caseStatuses: Record<string, Status>;
   startedAt: string;
-  status: Status;
+  /** Always a verdict: appendHistory refuses a run that has none. */
+  status: RunStatus;
   exitCode: number;
 }
 
@@ -45,8 +47,10 @@ export function buildHistoryEntry(input: { resultsRoot: string; run: RunResult; 
   };
 }
 
-// Called once per run after results.json is final; dry runs should not be appended.
+// Called once per run after results.json is final; dry runs should not be appended. A run with
+// no verdict is refused: the history is what `--baseline last` and the trends trust.
 export async function appendHistory(input: { resultsRoot: string; run: RunResult; resultsFile: string }): Promise<HistoryEntry> {
+  if (isUnfinished(input.run)) throw new Error(`run ${input.run.runId} has no verdict yet (status ${input.run.status}); it is not added to ${HISTORY_FILE}`);
   const entry = buildHistoryEntry(input);
   await mkdir(input.resultsRoot, { recursive: true });
   await appendFile(join(input.resultsRoot, HISTORY_FILE), `${JSON.stringify(entry)}\n`, 'utf8');
@@ -79,7 +83,17 @@ export function parseHistory(text: string): { entries: HistoryEntry[]; problems:
   return { entries, problems };
 }
 
-// A baseline FILE is user input: anything but a results.json of this schema is exit 2.
+// A baseline must be a finished run: one that is still running, or whose harness was killed,
+// has no verdict to compare with (exit 2 when given by name).
+export async function loadBaselineRun(file: string): Promise<RunResult> {
+  const run = await loadRunResult(file);
+  if (isUnfinished(run)) {
+    throw new ConfigError(file, [{ path: 'status', message: `expected a finished run, got status "${run.status}": run ${run.runId} never reached its verdict (still running, or its harness was killed), so it cannot be a baseline` }]);
+  }
+  return run;
+}
+
+// A results.json is user input (report, --baseline): anything but one of this schema is exit 2.
 export async function loadRunResult(file: string): Promise<RunResult> {
   let text: string;
   try {
@@ -127,7 +141,7 @@ export interface FindBaselineInput {
 // is fully alike it returns the most recent one anyway, so the report can say what differs.
 export async function findBaseline(input: FindBaselineInput): Promise<RunResult | undefined> {
   const note = input.onNote ?? (() => {});
-  if (input.spec !== 'last') return loadRunResult(input.spec);
+  if (input.spec !== 'last') return loadBaselineRun(input.spec);
   const { current } = input;
   let text: string;
   try {
@@ -141,7 +155,7 @@ export async function findBaseline(input: FindBaselineInput): Promise<RunResult 
   const started = Date.parse(current.startedAt);
   const wanted = new Set(current.cases.map((c) => c.caseName));
   const candidates = entries
-    .filter((e) => e.runId !== current.runId && e.pod === current.pod.name && e.profile === current.thresholds.profile && Date.parse(e.startedAt) < started)
+    .filter((e) => e.runId !== current.runId && e.pod === current.pod.name && e.profile === current.thresholds.profile && Date.parse(e.startedAt) < started && !isUnfinished(e))
     .filter((e) => e.cases.some((c) => wanted.has(c) && (e.caseStatuses[c] === 'pass' || e.caseStatuses[c] === 'fail')))
     .sort((a, b) => Date.parse(b.startedAt) - Date.parse(a.startedAt))
     .slice(0, MAX_CANDIDATES);
@@ -151,7 +165,7 @@ export async function findBaseline(input: FindBaselineInput): Promise<RunResult 
     const file = isAbsolute(entry.resultsFile) ? entry.resultsFile : join(input.resultsRoot, entry.resultsFile);
     let run: RunResult;
     try {
-      run = await loadRunResult(file);
+      run = await loadBaselineRun(file);
     } catch (error) {
       note(`baseline candidate ${entry.runId} skipped: ${error instanceof Error ? error.message : String(error)}`);
       continue;

@@ -101,17 +101,24 @@ export function buildCleanupScript(options: { runDir: string; graceMs: number })
     `  case "$p" in ''|*[!0-9]*) continue;; esac`,
     `  kill -INT "$p" 2>/dev/null && pids="$pids $p"`,
     `done`,
-    `i=0`,
-    `while [ -n "$pids" ] && [ $i -lt ${ticks} ]; do`,
-    `  alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done`,
-    `  pids=$alive; [ -z "$pids" ] && break; sleep 0.1; i=$((i+1))`,
-    `done`,
+    ...buildAwaitPidsLines(ticks),
     `for p in $pids; do kill -KILL "$p" 2>/dev/null; done`,
     // Let the wrappers write their rc files before the directory goes.
     `[ -n "$pids" ] && sleep 0.3`,
     `echo "killed:$pids"`,
     `rm -rf ${d} || { sleep 0.5; rm -rf ${d}; }`,
   ].join('\n');
+}
+
+/** Shell lines that wait up to `ticks` × 0.1 s for the pids in $pids to end; $pids then holds the survivors. */
+export function buildAwaitPidsLines(ticks: number): string[] {
+  return [
+    `i=0`,
+    `while [ -n "$pids" ] && [ $i -lt ${ticks} ]; do`,
+    `  alive=""; for p in $pids; do kill -0 "$p" 2>/dev/null && alive="$alive $p"; done`,
+    `  pids=$alive; [ -z "$pids" ] && break; sleep 0.1; i=$((i+1))`,
+    `done`,
+  ];
 }
 
 // Refuse anything that is not a pid a signal may go to (0, 1 and negatives reach groups or init).

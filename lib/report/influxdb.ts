@@ -2,7 +2,7 @@
 // line protocol, one POST to the server INFLUXDB_URL names; skipped with a note when unset.
 import { ConfigError, PushError } from '../errors.ts';
 import { buildInfluxPoints, type InfluxFieldValue, type InfluxPoint } from './influx-points.ts';
-import { newPushOutcome, postWithTimeout, redactUrl, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
+import { newPushOutcome, postWithTimeout, redactUrl, refuseUnfinishedPush, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
 
 // InfluxDB 1.x line protocol escaping: measurement (comma, space), tag keys and values and
 // field keys (comma, equals, space), string field values in double quotes (quote, backslash).
@@ -108,6 +108,7 @@ export function createInfluxDbReporter(options: InfluxDbReporterOptions): PushRe
     name: 'influxdb',
     outcome,
     async onEnd(run) {
+      if (refuseUnfinishedPush(run, outcome)) return log(outcome.notes[0] as string);
       if (!target) {
         outcome.state = 'skipped';
         outcome.notes.push('INFLUXDB_URL is not set: InfluxDB push skipped');

@@ -14,6 +14,7 @@ import { buildRegressionTestcases } from '../regression/testcases.ts';
 import type { RegressionReport } from '../regression/evaluate.ts';
 import { collectCaseFindings } from './findings.ts';
 import { writeFileAtomic } from './write-file-atomic.ts';
+import { isUnfinished } from '../results/status.ts';
 
 const TESTCASE_PROPERTY_SEPARATOR = ' :: ';
 
@@ -47,6 +48,7 @@ export function buildJunitXml(run: RunResult): string {
   const builder = junitBuilder.newBuilder();
   for (const result of run.cases) addSuite(builder, run, result);
   if (run.regression) addRegressionSuite(builder, run, run.regression);
+  if (isUnfinished(run)) addUnfinishedSuite(builder, run);
   // junit-report-builder puts a `skipped` count on <testsuites>, which the JUnit XSD does
   // not allow and no reader needs (each <testsuite> carries its own).
   return builder.build().replace(/(<testsuites\b[^>]*?) skipped="\d+"/, '$1');
@@ -132,6 +134,14 @@ export function buildPassingOutput(tags: string, text: string): string {
   const head = text.slice(0, Math.ceil(room / 2));
   const tail = text.slice(text.length - Math.floor(room / 2));
   return [tags, `${head}${CUT_NOTE}${tail}`].filter(Boolean).join('\n');
+}
+
+// Written after each case, junit.xml must not read as green when the harness dies before the
+// verdict: until then it carries one error saying the run has not finished.
+function addUnfinishedSuite(builder: Builder, run: RunResult): void {
+  const suite = builder.testSuite().name('kvmfornfv.run').timestamp(run.startedAt).time(0).property('run_id', run.runId);
+  const message = `run ${run.runId} has not reached its verdict (status running): it is still running, or its harness was killed; cases not listed here did not run`;
+  addTestcases(suite, [{ title: 'the run reached its verdict', classname: 'kvmfornfv.run', status: 'error', message, durationMs: 0, properties: {}, measurements: {} }]);
 }
 
 // Regressions are judged apart from thresholds, so Jenkins shows them as their own suite.

@@ -3,6 +3,7 @@
 // outcome object the CLI reads after the run to decide on exit code 69.
 import { PushError } from '../errors.ts';
 import type { Reporter } from './reporter.ts';
+import { isUnfinished } from '../results/status.ts';
 
 export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body: string; signal: AbortSignal }) => Promise<{
   status: number;
@@ -38,6 +39,15 @@ export function hasPushFailures(reporters: readonly Reporter[]): boolean {
 
 export function newPushOutcome(target: PushOutcome['target']): PushOutcome {
   return { target, state: 'not-run', accepted: 0, notes: [], failures: [] };
+}
+
+// A run with no verdict is never pushed: a dashboard would read its finished cases as the run.
+// Returns true (and records why) when the push must not happen.
+export function refuseUnfinishedPush(run: { runId: string; status: string }, outcome: PushOutcome): boolean {
+  if (!isUnfinished(run)) return false;
+  outcome.state = 'skipped';
+  outcome.notes.push(`run ${run.runId} has no verdict (status ${run.status}): nothing pushed`);
+  return true;
 }
 
 // Logs and errors name the server, never its password.

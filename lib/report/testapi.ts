@@ -7,7 +7,7 @@ import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, PushError } from '../errors.ts';
 import type { CaseResult, RunResult } from '../results/model.ts';
-import { newPushOutcome, postWithTimeout, redactUrl, type FetchLike, type PushReporter } from './push-http.ts';
+import { newPushOutcome, postWithTimeout, redactUrl, refuseUnfinishedPush, shortServerText, type FetchLike, type PushReporter } from './push-http.ts';
 import { describeTestApiRefusal } from './testapi-answer.ts';
 import { validateTestApiPayload } from './push-testapi-validate.ts';
 
@@ -202,6 +202,7 @@ export function createTestApiReporter(options: TestApiReporterOptions): PushRepo
     name: 'testapi',
     outcome,
     async onEnd(run) {
+      if (refuseUnfinishedPush(run, outcome)) return log(outcome.notes[0] as string);
       const payloads = buildTestApiPayloads(run);
       const sendable: TestApiPayload[] = [];
       for (const payload of payloads) {

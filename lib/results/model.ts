@@ -16,6 +16,12 @@ export const RESULTS_SCHEMA_VERSION = '1.2.0';
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';
 
+/**
+ * A run is `running` from its first results.json until its verdict: a file left by a harness
+ * that was killed (SIGKILL, the OOM killer) then still says so, and never reads as a pass.
+ */
+export type RunStatus = Status | 'running';
+
 export type PropertyValue = string | number | boolean;
 
 /** One JUnit testcase: one assertion, one threshold or one check. */
@@ -127,7 +133,8 @@ export interface RunResult {
   runId: string;
   startedAt: string;
   stoppedAt: string;
-  status: Status;
+  /** `running` (with exit code 70) until the verdict is reached. */
+  status: RunStatus;
   exitCode: number;
   pod: { name: string; file: string; lab: boolean };
   environment: RunEnvironment;

@@ -9,3 +9,9 @@ export function combineStatuses(statuses: readonly Status[]): Status {
   if (statuses.every((s) => s === 'skip')) return 'skip';
   return 'pass';
 }
+
+// A run that has not reached its verdict (still running, or killed before it): never a pass,
+// never a baseline, never pushed.
+export function isUnfinished(run: { status: string }): boolean {
+  return run.status === 'running';
+}

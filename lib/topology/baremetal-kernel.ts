@@ -103,15 +103,17 @@ export async function setupKernelForwarding(
   if (wasForwarding === '0') {
     await applyWithUndo(ctx, {
       label: `net.ipv4.ip_forward on ${node} (0 -> 1)`,
+      session,
       apply: async () => void (await runScript(session, 'sysctl -qw net.ipv4.ip_forward=1', 'enable IPv4 forwarding')),
-      undo: async () => void (await runScript(session, 'sysctl -qw net.ipv4.ip_forward=0', 'restore net.ipv4.ip_forward')),
+      undoScript: 'sysctl -qw net.ipv4.ip_forward=0',
     });
   }
   const scripts = buildRouteScripts(routes);
   await applyWithUndo(ctx, {
     label: `routes to ${forwardSrc} and ${forwardDst} on ${node}`,
+    session,
     apply: async () => void (await runScript(session, scripts.apply, 'add forwarding routes')),
-    undo: async () => void (await runScript(session, scripts.undo, 'remove forwarding routes')),
+    undoScript: scripts.undo,
   });
   const read = async () => parseTxPackets((await session.exec(['ip', '-j', '-s', 'link', 'show'], { label: 'read tx counters', privileged: false })).stdout, [ifA, ifB]);
   const base = await read();

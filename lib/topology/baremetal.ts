@@ -15,9 +15,10 @@ import { parseTestpmdStats, parseTestpmdVersion } from '../tools/testpmd/parse.t
 import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
 import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { setupKernelForwarding, type KernelForwarder } from './baremetal-kernel.ts';
-import { bindPciDevices, reserveHugepages } from './hugepages.ts';
+import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
 import type { ForwardingPath } from './types.ts';
-import { runScript, saveLinkStates } from './undo.ts';
+import { registerUndo, runScript, saveLinkStates } from './undo.ts';
+import { quoteArg } from '../remote/quote.ts';
 
 const cpu = z.number().int().min(0).max(1023);
 
@@ -44,7 +45,7 @@ export const baremetalArgsShape = {
       rxd: z.number().int().min(32).optional(),
       txd: z.number().int().min(32).optional(),
       burst: z.number().int().min(1).max(512).optional(),
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ memory_mb: 1024, mbufs: 8192, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, socket_mem_mb: [1024], stats_period_s: 5, driver: 'vfio-pci' }),
 };
@@ -182,7 +183,7 @@ async function startTestpmd(ctx: CaseContext, tp: TestpmdRun, args: BaremetalArg
     ...(t.burst === undefined ? {} : { burst: t.burst }),
   });
   // testpmd leaves its runtime folder behind; it is unique to this run, so removing it removes nothing else.
-  ctx.cleanup.push(`remove ${command.runtimeDir} on ${node.name}`, async () => void (await runScript(session, `rm -rf ${command.runtimeDir}`, `remove ${command.runtimeDir}`)));
+  await registerUndo(ctx, { label: `remove ${command.runtimeDir} on ${node.name}`, session, script: `rm -rf ${quoteArg(command.runtimeDir)}` });
   // Stopped with SIGINT on every path; the statistics it prints then are the evidence.
   ctx.cleanup.push(`stop dpdk-testpmd on ${node.name}`, async () => void (await stopTestpmd(tp)));
   tp.command = command.command;

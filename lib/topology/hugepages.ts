@@ -2,6 +2,7 @@
 // exactly as found: the per-NUMA-node page counts (not a default, not just the global total),
 // the hugetlbfs mount, each device's driver and driver_override. Pure builders and parsers,
 // with one small orchestrator per resource that registers the restore before the change.
+import { z } from 'zod';
 import { TopologyError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { quoteArg } from '../remote/quote.ts';
@@ -166,14 +167,15 @@ function check(file: string, want: number, what: string): string {
 }
 
 // Reads the node, registers the restore, then reserves the pages and the mount.
-export async function reserveHugepages(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'>, session: NodeSession, request: HugepageRequest): Promise<HugepagePlan> {
+export async function reserveHugepages(ctx: Pick<CaseContext, 'cleanup' | 'dryRun' | 'recordUndo'>, session: NodeSession, request: HugepageRequest): Promise<HugepagePlan> {
   const before = await runScript(session, buildHugepageProbeScript([request.mountPoint]), 'read hugepages');
   const plan = ctx.dryRun ? planHugepages(dryRunState(request), request) : planHugepages(parseHugepageState(before), request);
   if (plan.applyScript === '') return plan;
   await applyWithUndo(ctx, {
     label: `hugepages on ${session.node.name} (${plan.changes.join('; ')})`,
+    session,
     apply: async () => void (await runScript(session, plan.applyScript, 'reserve hugepages')),
-    undo: async () => void (await runScript(session, plan.restoreScript, 'restore hugepages')),
+    undoScript: plan.restoreScript,
   });
   return plan;
 }
@@ -192,6 +194,16 @@ export interface PciBinding {
 }
 
 const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+/** A kernel driver name (vfio-pci, igb_uio, ixgbe): it names a folder under /sys/bus/pci/drivers. */
+export const DRIVER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** run.args fields naming a driver: anything else is refused when the case reads its args. */
+export const driverField = z.string().regex(DRIVER_NAME, 'expected a kernel driver name of letters, digits, _ and - (e.g. vfio-pci)');
+
+function checkDriver(driver: string): string {
+  if (!DRIVER_NAME.test(driver)) throw new TopologyError(`expected a kernel driver name of letters, digits, _ and -, found ${JSON.stringify(driver)}`);
+  return driver;
+}
 
 function checkPci(addresses: readonly string[]): void {
   const bad = addresses.filter((a) => !PCI.test(a));
@@ -227,6 +239,7 @@ export function parsePciBindings(stdout: string, addresses: readonly string[]): 
 // Binds each device to `driver` through driver_override (no new_id, which would catch every device of that ID).
 export function buildBindScript(addresses: readonly string[], driver: string): string {
   checkPci(addresses);
+  checkDriver(driver);
   const lines = [`[ -d /sys/bus/pci/drivers/${driver} ] || modprobe ${quoteArg(driver)}`];
   for (const a of addresses) {
     const d = `/sys/bus/pci/devices/${a}`;
@@ -242,6 +255,8 @@ export function buildBindScript(addresses: readonly string[], driver: string): s
 
 // Puts each device back on the driver it had, with the driver_override it had (an empty write clears it).
 export function buildPciRestoreScript(saved: readonly PciBinding[], options: { unloadDriver?: string } = {}): string {
+  checkPci(saved.map((s) => s.address));
+  for (const d of [...saved.flatMap((s) => [s.driver, s.driverOverride]), options.unloadDriver]) if (d !== null && d !== undefined) checkDriver(d);
   const lines = ['rc=0'];
   for (const s of saved) {
     const d = `/sys/bus/pci/devices/${s.address}`;
@@ -263,8 +278,8 @@ export function buildPciRestoreScript(saved: readonly PciBinding[], options: { u
 }
 
 // Reads the bindings, registers the restore, then binds the devices to `driver` (vfio-pci for DPDK).
-export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'>, session: NodeSession, addresses: readonly string[], driver = 'vfio-pci'): Promise<PciBinding[]> {
-  const probe = await runScript(session, `${buildPciProbeScript(addresses)}\n[ -d /sys/bus/pci/drivers/${driver} ] && echo loaded || echo not-loaded`, 'read PCI bindings');
+export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun' | 'recordUndo'>, session: NodeSession, addresses: readonly string[], driver = 'vfio-pci'): Promise<PciBinding[]> {
+  const probe = await runScript(session, `${buildPciProbeScript(addresses)}\n[ -d /sys/bus/pci/drivers/${checkDriver(driver)} ] && echo loaded || echo not-loaded`, 'read PCI bindings');
   if (ctx.dryRun) return [];
   const [bindingLines, loaded] = [probe.replace(/^(loaded|not-loaded)\s*$/m, ''), /^loaded$/m.test(probe)];
   const saved = parsePciBindings(bindingLines, addresses);
@@ -272,9 +287,9 @@ export async function bindPciDevices(ctx: Pick<CaseContext, 'cleanup' | 'dryRun'
   if (toBind.length === 0) return saved;
   await applyWithUndo(ctx, {
     label: `PCI bindings of ${toBind.join(', ')} on ${session.node.name}`,
+    session,
     apply: async () => void (await runScript(session, buildBindScript(toBind, driver), `bind ${toBind.join(', ')} to ${driver}`)),
-    undo: async () =>
-      void (await runScript(session, buildPciRestoreScript(saved.filter((s) => toBind.includes(s.address)), loaded ? {} : { unloadDriver: driver }), 'restore PCI bindings')),
+    undoScript: buildPciRestoreScript(saved.filter((s) => toBind.includes(s.address)), loaded ? {} : { unloadDriver: driver }),
   });
   return saved;
 }

@@ -19,9 +19,10 @@ import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctl
 import { parseOvsVersion } from '../tools/ovs/version.ts';
 import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
-import { bindPciDevices, reserveHugepages } from './hugepages.ts';
+import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
 import { defaultVnfNode, type ForwardingPath } from './types.ts';
-import { applyWithUndo, runScript, saveLinkStates } from './undo.ts';
+import { applyWithUndo, registerUndo, saveLinkStates } from './undo.ts';
+import { buildShellCommand, quoteArg } from '../remote/quote.ts';
 
 const cpu = z.number().int().min(0).max(1023);
 const pci = z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/, 'expected a PCI address like 0000:00:05.0');
@@ -49,7 +50,7 @@ export const ovsDpdkArgsShape = {
       set_pmd_cpu_mask: z.boolean().default(false),
       hugepages,
       /** Driver for PCI host ports. */
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ vswitchd: ovs.DEFAULT_VSWITCHD_DPDK, socket_mem_mb: 512, set_pmd_cpu_mask: false, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
   vnf: z
@@ -66,7 +67,7 @@ export const ovsDpdkArgsShape = {
       mbufs: z.number().int().min(1025).default(8192),
       stats_period_s: z.number().int().min(1).max(3600).default(5),
       hugepages,
-      driver: z.string().min(1).default('vfio-pci'),
+      driver: driverField.default('vfio-pci'),
     })
     .default({ socket_mem_mb: 256, mbufs: 8192, stats_period_s: 5, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
 };
@@ -177,6 +178,7 @@ async function startPrivateOvs(ctx: CaseContext, host: NodeSession, plan: PvpPla
   if (check.failed && !ctx.dryRun) throw new TopologyError(`${vswitchd} is not an executable on ${host.node.name}: install openvswitch-switch-dpdk or set ovs_options.vswitchd`);
   await applyWithUndo(ctx, {
     label: `private OVS in ${layout.rundir} on ${host.node.name}`,
+    session: host,
     apply: async () => {
       await run(host, ['mkdir', '-p', layout.rundir], 'create the OVS rundir');
       await run(host, ovs.buildOvsdbCreate(layout), 'create the OVS database');
@@ -187,7 +189,7 @@ async function startPrivateOvs(ctx: CaseContext, host: NodeSession, plan: PvpPla
       const init = await run(host, ovs.buildVsctl(plan.instance, ['get', 'Open_vSwitch', '.', 'dpdk_initialized']), 'check DPDK in OVS');
       if (!ctx.dryRun && parseOvsdbAtom(init) !== 'true') throw new TopologyError(`ovs-vswitchd on ${host.node.name} did not initialise DPDK (see ${layout.vswitchdLog})`);
     },
-    undo: async () => void (await runScript(host, ovs.buildPrivateOvsStopScript(layout, plan.dpdkFilePrefix), 'stop the private OVS')),
+    undoScript: ovs.buildPrivateOvsStopScript(layout, plan.dpdkFilePrefix),
   });
 }
 
@@ -205,11 +207,12 @@ async function prepareExistingOvs(ctx: CaseContext, host: NodeSession, plan: Pvp
   const restore = ovs.planOtherConfigRestore(found, keys);
   await applyWithUndo(ctx, {
     label: `other_config ${keys.join(', ')} of the OVS on ${host.node.name}`,
+    session: host,
     apply: async () => void (await run(host, ovs.buildSetOtherConfig(plan.instance, plan.otherConfig), 'set other_config')),
-    undo: async () => {
-      if (Object.keys(restore.set).length > 0) await run(host, ovs.buildSetOtherConfig(plan.instance, restore.set), 'restore other_config');
-      if (restore.remove.length > 0) await run(host, ovs.buildRemoveOtherConfig(plan.instance, restore.remove), 'restore other_config');
-    },
+    undoScript: [
+      ...(Object.keys(restore.set).length > 0 ? [buildShellCommand(ovs.buildSetOtherConfig(plan.instance, restore.set))] : []),
+      ...(restore.remove.length > 0 ? [buildShellCommand(ovs.buildRemoveOtherConfig(plan.instance, restore.remove))] : []),
+    ].join(' && ') || 'true',
   });
 }
 
@@ -220,6 +223,7 @@ async function addBridge(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Pr
   if (exists.exitCode === 0 && !ctx.dryRun) throw new TopologyError(`a bridge ${bridge} already exists in the OVS on ${host.node.name}; it is not this run's, so it is left alone`);
   await applyWithUndo(ctx, {
     label: `bridge ${bridge} on ${host.node.name}`,
+    session: host,
     apply: async () => {
       await run(host, ovs.buildAddBridge(plan.instance, { bridge, runId: ctx.runId }), `add bridge ${bridge}`);
       for (const port of plan.ports) await run(host, ovs.buildAddPort(plan.instance, bridge, port), `add port ${port.name}`);
@@ -232,7 +236,7 @@ async function addBridge(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Pr
       const ours = ctx.dryRun ? plan.flows.length : parseDumpFlows(dumped).filter((f) => f.cookie === ovs.KFN_FLOW_COOKIE).length;
       if (ours !== plan.flows.length) throw new TopologyError(`${bridge} holds ${ours} of the ${plan.flows.length} PVP flows after adding them`);
     },
-    undo: async () => void (await run(host, ovs.buildDeleteBridge(plan.instance, bridge), `delete bridge ${bridge}`)),
+    undoScript: buildShellCommand(ovs.buildDeleteBridge(plan.instance, bridge)),
   });
 }
 
@@ -315,7 +319,7 @@ async function stopVnf(v: VnfRun): Promise<DetachedOutcome | undefined> {
 export async function startVnf(ctx: CaseContext, session: NodeSession, command: TestpmdCommand): Promise<VnfRun> {
   const v: VnfRun = { session, command };
   const node = session.node.name;
-  ctx.cleanup.push(`remove ${command.runtimeDir} on ${node}`, async () => void (await runScript(session, `rm -rf ${command.runtimeDir}`, `remove ${command.runtimeDir}`)));
+  await registerUndo(ctx, { label: `remove ${command.runtimeDir} on ${node}`, session, script: `rm -rf ${quoteArg(command.runtimeDir)}` });
   ctx.cleanup.push(`stop the VNF (dpdk-testpmd) on ${node}`, async () => void (await stopVnf(v)));
   v.process = await session.startDetached({ name: `${ctx.caseName}-vnf-testpmd`, command: command.argv, label: 'VNF dpdk-testpmd' });
   const ready = await session.exec({ script: buildTestpmdReadyScript(v.process, 30) }, { reject: false, timeoutMs: 45_000, label: 'wait for the VNF to forward' });

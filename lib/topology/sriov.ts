@@ -200,9 +200,10 @@ async function provisionVfs(ctx: CaseContext, host: NodeSession, a: { config: Sr
     if (!same) {
       await applyWithUndo(ctx, {
         label: `VF ${port.vf} settings of ${pf} on ${host.node.name}`,
+        session: host,
         apply: async () => void (await runScript(host, shell(buildVfSettings(pf, port.vf, settings)), `set VF ${port.vf} of ${pf}`)),
-        // As read before the change; a VF the harness created goes back to its defaults, then away.
-        undo: async () => void (found ? await runScript(host, shell(buildVfRestore(pf, found)), `restore VF ${port.vf} of ${pf}`) : undefined),
+        // As read before the change; a VF the harness created goes away with its PF's VF count.
+        undoScript: found ? shell(buildVfRestore(pf, found)) : 'true',
       });
     }
     if (config.vfs === 'create' && vf) await giveVfToGuest(ctx, host, { domain: config.domain!, hostPci: vf.pci, guestPci: a.guestPcis[i], name: `vf-${pf}-${port.vf}` });
@@ -227,8 +228,9 @@ async function preparePf(ctx: CaseContext, host: NodeSession, a: { pf: string; c
   if (a.wanted > before.probe.totalVfs) throw new TopologyError(`${a.pf} supports ${before.probe.totalVfs} VFs, ${a.wanted} needed`);
   await applyWithUndo(ctx, {
     label: `sriov_numvfs of ${a.pf} on ${host.node.name} (0 -> ${a.wanted})`,
+    session: host,
     apply: async () => void (await runScript(host, buildSetNumVfsScript(a.pf, a.wanted), `create ${a.wanted} VFs on ${a.pf}`)),
-    undo: async () => void (await runScript(host, buildSetNumVfsScript(a.pf, 0), `remove the VFs of ${a.pf}`)),
+    undoScript: buildSetNumVfsScript(a.pf, 0),
   });
   return read();
 }
@@ -238,14 +240,13 @@ async function giveVfToGuest(ctx: CaseContext, host: NodeSession, a: { domain: s
   await bindPciDevices(ctx, host, [a.hostPci], 'vfio-pci');
   const xml = `${host.runDir}/${a.name}.xml`;
   await host.upload(buildHostdevXml(a.hostPci, a.guestPci), xml);
+  // Detached only while the domain still holds it, so an attach that failed leaves nothing to undo.
+  const [, bus, slot, fn] = /^[0-9a-f]{4}:([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/.exec(a.hostPci.toLowerCase()) ?? [];
+  const held = `virsh dumpxml ${quoteArg(a.domain)} | grep -q ${quoteArg(`bus='0x${bus}' slot='0x${slot}' function='0x${fn}'`)} || exit 0`;
   await applyWithUndo(ctx, {
     label: `VF ${a.hostPci} attached to ${a.domain}`,
+    session: host,
     apply: async () => void (await runScript(host, shell(buildVirshDevice('attach-device', a.domain, xml)), `attach ${a.hostPci} to ${a.domain}`)),
-    // Detached only while the domain still holds it, so an attach that failed leaves nothing to undo.
-    undo: async () => {
-      const [, bus, slot, fn] = /^[0-9a-f]{4}:([0-9a-f]{2}):([0-9a-f]{2})\.([0-7])$/.exec(a.hostPci.toLowerCase()) ?? [];
-      const held = `virsh dumpxml ${quoteArg(a.domain)} | grep -q ${quoteArg(`bus='0x${bus}' slot='0x${slot}' function='0x${fn}'`)} || exit 0`;
-      await runScript(host, `${held}\n${shell(buildVirshDevice('detach-device', a.domain, xml))}`, `detach ${a.hostPci} from ${a.domain}`);
-    },
+    undoScript: `${held}\n${shell(buildVirshDevice('detach-device', a.domain, xml))}`,
   });
 }

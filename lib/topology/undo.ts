@@ -1,24 +1,52 @@
-// The undo rule every topology follows: the step that puts a thing back is registered on
-// ctx.cleanup BEFORE the change is made, and it restores what was read beforehand, never a
-// default. Also here: the link flags of kernel interfaces, which DPDK's af_packet driver
-// changes and leaves changed (it sets PROMISC on its interfaces and does not clear it on exit).
+// The undo registry every change to a pod goes through (topologies today, a launched guest
+// tomorrow): the command that puts a thing back is recorded in the node's undo log
+// (lib/undo) and registered on ctx.cleanup BEFORE the change is made, and it restores what
+// was read beforehand, never a default. The harness runs it when the case ends; if the harness
+// is killed first, the next run or `kvmfornfv-test cleanup` runs it from the node's log.
+// Also here: the link flags of kernel interfaces, which DPDK's af_packet driver changes and
+// leaves changed (it sets PROMISC on its interfaces and does not clear it on exit).
 import { z } from 'zod';
 import { TopologyError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { quoteArg } from '../remote/quote.ts';
 import type { NodeSession } from '../remote/types.ts';
 
+export interface NodeUndo {
+  /** What is put back, e.g. `restore hugepages on host`. */
+  label: string;
+  /** The node the change is made on. */
+  session: NodeSession;
+  /**
+   * A shell script that puts the change back on that node without the harness: safe to run
+   * when the change failed halfway, never ran, or was already undone.
+   */
+  script: string;
+  /** Runs in the harness after the script, e.g. to check that the state is back. */
+  verify?: () => Promise<void>;
+}
+
+// Records the undo on the node, then registers it on the case: the change may be made after this.
+export async function registerUndo(ctx: Pick<CaseContext, 'cleanup' | 'recordUndo'>, undo: NodeUndo): Promise<void> {
+  const record = await ctx.recordUndo?.(undo.session, undo.label, undo.script);
+  ctx.cleanup.push(undo.label, async () => {
+    await runScript(undo.session, undo.script, undo.label);
+    await undo.verify?.();
+    await record?.done();
+  });
+}
+
 export interface UndoableChange {
   /** What is changed, e.g. `hugepages on host`; the undo step is labelled `restore <label>`. */
   label: string;
+  session: NodeSession;
   apply: () => Promise<void>;
-  /** Must be safe to run when apply failed halfway or never ran. */
-  undo: () => Promise<void>;
+  /** See NodeUndo.script. */
+  undoScript: string;
 }
 
 // Registers the undo, then applies: a change that throws halfway is still undone.
-export async function applyWithUndo(ctx: Pick<CaseContext, 'cleanup'>, change: UndoableChange): Promise<void> {
-  ctx.cleanup.push(`restore ${change.label}`, change.undo);
+export async function applyWithUndo(ctx: Pick<CaseContext, 'cleanup' | 'recordUndo'>, change: UndoableChange): Promise<void> {
+  await registerUndo(ctx, { label: `restore ${change.label}`, session: change.session, script: change.undoScript });
   await change.apply();
 }
 
@@ -93,7 +121,7 @@ export function describeLinkChanges(before: readonly LinkState[], after: readonl
 // Reads the interfaces now and registers the step that puts their flags back, before any change.
 // With onlyExisting, interfaces that are not there (a NIC bound to vfio-pci) are skipped.
 export async function saveLinkStates(
-  ctx: Pick<CaseContext, 'cleanup' | 'dryRun'>,
+  ctx: Pick<CaseContext, 'cleanup' | 'dryRun' | 'recordUndo'>,
   session: NodeSession,
   wanted: readonly string[],
   options: { onlyExisting?: boolean } = {},
@@ -104,11 +132,15 @@ export async function saveLinkStates(
   const ifnames = options.onlyExisting ? wanted.filter((n) => r.stdout.includes(`"ifname":${JSON.stringify(n)}`)) : wanted;
   if (ifnames.length === 0) return [];
   const saved = parseLinkStates(r.stdout, ifnames);
-  ctx.cleanup.push(`restore link flags of ${ifnames.join(', ')} on ${session.node.name}`, async () => {
-    await runScript(session, buildLinkRestoreScript(saved), `restore link flags of ${ifnames.join(', ')}`);
-    const now = await session.exec(buildLinkProbeCommand(), { label: 'read link flags', privileged: false });
-    const left = describeLinkChanges(saved, parseLinkStates(now.stdout, ifnames));
-    if (left.length > 0) throw new TopologyError(`link flags on ${session.node.name} not restored: ${left.join('; ')}`);
+  await registerUndo(ctx, {
+    label: `restore link flags of ${ifnames.join(', ')} on ${session.node.name}`,
+    session,
+    script: buildLinkRestoreScript(saved),
+    verify: async () => {
+      const now = await session.exec(buildLinkProbeCommand(), { label: 'read link flags', privileged: false });
+      const left = describeLinkChanges(saved, parseLinkStates(now.stdout, ifnames));
+      if (left.length > 0) throw new TopologyError(`link flags on ${session.node.name} not restored: ${left.join('; ')}`);
+    },
   });
   return saved;
 }

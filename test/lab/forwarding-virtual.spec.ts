@@ -13,6 +13,7 @@ import type { RunResult } from '../../lib/results/model.ts';
 import { REPO_ROOT, runCliProcess } from '../support/cli.ts';
 import { readJenkinsJunit } from '../support/jenkins-junit-reader.ts';
 import { comparePodStateSnapshots, findRunFolders, findRunProcesses, takePodStateSnapshot, type PodStateSnapshot } from './pod-state-snapshot.ts';
+import { ensureLabUp } from '../support/lab.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/kvmfornfv-test.js', import.meta.url));
 /** Results folders of these tests, removed at the end. */
@@ -56,12 +57,7 @@ describe('lab: OVS-DPDK and SR-IOV forwarding leave the machine as they found it
   const runs: Record<string, CaseRun> = {};
 
   before(async () => {
-    const status = await runCliProcess(['lab', 'status'], { timeoutMs: 60_000 });
-    if (!(JSON.parse(status.stdout) as { healthy: boolean }).healthy) {
-      const up = await runCliProcess(['lab', 'up'], { timeoutMs: 600_000 });
-      expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
-      broughtUp = true;
-    }
+    broughtUp = await ensureLabUp();
     runs.ovs = await runCase('ovs_dpdk_forwarding');
     runs.sriov = await runCase('sriov_forwarding');
   });

@@ -2,12 +2,17 @@
 // on Debian), as a node would, and look at the processes they leave.
 import { execFileSync } from 'node:child_process';
 
-// Run a script with /bin/sh from /, returning its stdout; throws on a non-zero exit.
-export function runSh(script: string): Buffer {
-  return execFileSync('/bin/sh', ['-c', script], { cwd: '/', stdio: ['ignore', 'pipe', 'pipe'] });
+// Runs a script with /bin/sh from /, stdin from `input`, and returns its stdout; throws on a non-zero exit.
+export function runLocalSh(script: string, input = ''): string {
+  return runLocalShRaw(script, input).toString();
 }
 
-// Whether a local pid is still alive (signal 0).
+// The same, stdout as bytes: for scripts whose output carries binary framing.
+export function runLocalShRaw(script: string, input = ''): Buffer {
+  return execFileSync('/bin/sh', ['-c', script], { cwd: '/', input, stdio: ['pipe', 'pipe', 'pipe'] });
+}
+
+// Whether a local process exists (signal 0).
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -5,7 +5,7 @@ import type { CompareView } from './compare-view.ts';
 import { formatNumber } from './format.ts';
 import { renderBadge, renderChart, renderDeltaCell, renderDocument, renderTable } from './page-parts.ts';
 import type { RenderedCharts } from './render-charts.ts';
-import { renderCounts, summaryPairs } from './run-page.ts';
+import { bannerStatus, renderCounts, summaryPairs } from './run-page.ts';
 import { html, type SafeHtml } from './safe-html.ts';
 
 // Every plot of the comparison page, for one rendering pass.
@@ -58,7 +58,7 @@ ${view.testcaseChanges.length > 0 ? html`<h4>Testcases whose status changed</h4>
 <section id="nodes"><h2>System differences</h2>${view.systemRows.length === 0 ? html`<p class="muted">no differences in kernel, PREEMPT_RT, kind, QEMU, CPUs or kernel command line</p>` : renderTable(['node', 'field', 'this run', 'reference'], view.systemRows.map((r) => [r.node, r.field, r.run, r.other]))}</section>`;
   return renderDocument({
     title: `kvmfornfv-test ${view.run.runId} vs ${view.other.runId}`,
-    status: view.run.status,
+    status: bannerStatus(view.run),
     heading: html`<h1>kvmfornfv-test run ${view.run.runId} ${renderBadge(view.run.status)} vs ${view.other.runId} ${renderBadge(view.other.status)}</h1><div>pod ${view.run.pod} · profile ${view.run.profile}</div>`,
     nav: [['summary', 'Verdicts'], ['cases', 'Cases'], ['figures', 'Key figures'], ['histograms', 'Histograms'], ['nodes', 'System differences']],
     body,

@@ -73,7 +73,9 @@ export const BADGE_CLASSES = ['pass', 'advisory', 'fail', 'error', 'skip'] as co
 
 // A status badge; `label` replaces the status word where another reads better (e.g. "regression").
 export function renderBadge(status: string, label: string = status): SafeHtml {
-  return html`<span class="badge ${(BADGE_CLASSES as readonly string[]).includes(status) ? status : 'skip'}">${label}</span>`;
+  // A run with no verdict (`running`) takes the colour of an error: it is never green.
+  const colour = status === 'running' ? 'error' : (BADGE_CLASSES as readonly string[]).includes(status) ? status : 'skip';
+  return html`<span class="badge ${colour}">${label}</span>`;
 }
 
 /** A cell: plain values are escaped; numbers and `{ numText }` are right-aligned. */

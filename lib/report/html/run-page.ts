@@ -3,6 +3,7 @@
 import type { Delta, NoDelta } from '../../results/comparison.ts';
 import type { RegressionReport } from '../../results/regression-report.ts';
 import { POD_WIDE } from '../../regression/figures.ts';
+import type { Status } from '../../results/model.ts';
 import { buildBarSpec, buildHistogramSpec, buildTrendSpec, type ChartSpec } from './chart-specs.ts';
 import type { ComparisonRow, ComparisonSection, DeltaView } from './comparison-view.ts';
 import { formatDuration, formatMpps, formatNumber } from './format.ts';
@@ -31,9 +32,9 @@ export interface PageOptions {
 }
 
 // A run whose cases passed but whose exit code is not 0 (a lab left behind, a failed push) must
-// not look green: the banner takes the colour of an error then.
-export function bannerStatus(s: Pick<RunSummaryView, 'status' | 'exitCode'>): RunSummaryView['status'] {
-  return s.status === 'pass' && s.exitCode !== 0 ? 'error' : s.status;
+// not look green, nor may a run with no verdict (`running`): the banner is an error's then.
+export function bannerStatus(s: Pick<RunSummaryView, 'status' | 'exitCode'>): Status {
+  return s.status === 'running' || (s.status === 'pass' && s.exitCode !== 0) ? 'error' : s.status;
 }
 
 // Every plot of the page, in page order, for one rendering pass.

@@ -4,6 +4,7 @@
 // profile, same duration. Pure: runs in, series out; reading history.jsonl is load-inputs.ts.
 import type { RunResult } from '../../results/model.ts';
 import { FIGURE_EXTRACTORS, POD_WIDE, type RegressionFigure } from '../../regression/figures.ts';
+import { isUnfinished } from '../../results/status.ts';
 
 export interface TrendPoint {
   runId: string;
@@ -43,7 +44,7 @@ export const MAX_TREND_RUNS = 30;
 
 // Like findBaseline's filter, plus the duration: max over different lengths misleads.
 export function isTrendComparable(current: RunResult, other: RunResult): boolean {
-  return other.runId !== current.runId && other.pod.name === current.pod.name && other.thresholds.profile === current.thresholds.profile
+  return other.runId !== current.runId && !isUnfinished(other) && other.pod.name === current.pod.name && other.thresholds.profile === current.thresholds.profile
     && other.options.durationS === current.options.durationS && Date.parse(other.startedAt) < Date.parse(current.startedAt);
 }
 

@@ -1,7 +1,7 @@
 // The report's view model: everything the page shows, taken from one RunResult (plus the
 // histograms read from its raw files and the comparable runs of the history). Pure, so that
 // what the report says is tested without rendering a chart.
-import type { CaseResult, NodeSystemInfo, RunResult, Status } from '../../results/model.ts';
+import type { CaseResult, NodeSystemInfo, RunResult, RunStatus, Status } from '../../results/model.ts';
 import type { RegressionReport } from '../../results/regression-report.ts';
 import { buildForwardingComparison } from '../comparison.ts';
 import { collectAdvisoryFindings, collectCaseFindings, describeFinding, displayStatusOf, type AdvisoryFinding, type DisplayStatus } from '../findings.ts';
@@ -11,6 +11,7 @@ import { findForwardingTables, type ForwardingTable } from './forwarding-view.ts
 import { chooseLatencyScale, findDetailHistograms, LOG_SCALE_RATIO, mergeBuckets, rebinBuckets, type HistogramBucket, type LatencyScale } from './histograms.ts';
 import { findLatencyRows, isLatencySummary, type LatencyRow } from './latency-rows.ts';
 import { buildTrendView, type TrendView } from './trends.ts';
+import { isUnfinished } from '../../results/status.ts';
 
 /** Testcases by what the page shows: `advisory` counts failed advisory checks apart from passes. */
 export type Counts = Record<Status, number> & { advisory?: number };
@@ -61,7 +62,7 @@ export interface RunSummaryView {
   buildTag: string;
   ciLoop: string;
   profile: string;
-  status: Status;
+  status: RunStatus;
   exitCode: number;
   startedAt: string;
   stoppedAt: string;
@@ -238,12 +239,15 @@ function comparisonOf(run: RunResult): ComparisonSection | null {
   return buildComparisonSection(stored);
 }
 
+/** What a report says first about a run with no verdict. */
+export const UNFINISHED_NOTE = 'this run never reached its verdict (status running: still running, or its harness was killed); the cases listed are those finished so far, and nothing here is a pass of the run';
+
 // One call for the whole page, so the reporter and the `report` command show the same thing.
 export function buildRunView(input: RunViewInput): RunView {
   const { run } = input;
   return {
     summary: buildRunSummary(run),
-    notes: run.notes,
+    notes: isUnfinished(run) ? [UNFINISHED_NOTE, ...run.notes] : run.notes,
     nodes: Object.entries(run.nodes).map(([name, n]) => ({ ...n, node: n.node ?? name, tools: run.tools[name] ?? {} })),
     cases: run.cases.map((c) => buildCaseView(c, input.rawHistograms?.[c.caseName])),
     comparison: comparisonOf(run),

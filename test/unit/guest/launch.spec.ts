@@ -111,7 +111,7 @@ describe('guest/launch launchGuest', () => {
     const labels = after.map((c) => (c.kind === 'exec' ? c.options.label : `${c.kind} ${'name' in c ? c.name : ''}`));
     const undo = labels.filter((l) => /^(qmp quit|stop qemu|remove tap|restore hugepages)/.test(l ?? ''));
     // This fake answers 'alive' for the KVM attempt too, so its stop runs again: harmless, and still before the tap goes.
-    expect(undo).to.deep.equal(['qmp quit', 'stop qemu-guest-1', 'qmp quit', 'stop qemu-guest-0', 'remove tap vmtap-gi', 'restore hugepages']);
+    expect(undo).to.deep.equal(['qmp quit', 'stop qemu-guest-1', 'qmp quit', 'stop qemu-guest-0', 'remove tap vmtap-gi', 'restore hugepages on host (2048 kB pages 0 -> 512)']);
   });
 
   it('on a real pod: a guest that does not boot under KVM is an error naming what the console showed, never TCG', async () => {

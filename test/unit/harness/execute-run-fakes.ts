@@ -78,6 +78,8 @@ export interface RunOptions {
   /** Called when an aborted-midway suite is measuring. */
   onMeasuring?: () => void;
   onCaseEnd?: (result: CaseResult, run: RunResult) => void;
+  /** Told the run folder before the run starts. */
+  onScope?: (runDir: string) => void;
 }
 
 const cleanups: string[] = [];
@@ -91,6 +93,7 @@ export async function runCatalogue(options: RunOptions): Promise<RunOutcome> {
   const controller = options.controller ?? new AbortController();
   const scope = await buildFakeScope({ suitesDir: FIXTURE_SUITES, signal: controller.signal });
   cleanups.push(scope.runDir);
+  options.onScope?.(scope.runDir);
   const ran: string[] = [];
   const hooks = globalThis as unknown as { __kfnRanCases?: string[]; __kfnMeasuring?: () => void };
   hooks.__kfnRanCases = ran;

@@ -19,7 +19,16 @@ case $1 in
     for a in "$@"; do [[ $prev == --results ]] && results=$a; prev=$a; done
     mkdir -p "$results/run-$STUB_EXIT"
     echo '<testsuites/>' > "$results/run-$STUB_EXIT/junit.xml"
-    printf '{"pushes":[{"target":"influxdb","state":"pushed"},{"target":"testapi","state":"%s"}]}' "\${STUB_TESTAPI_STATE:-pushed}" > "$results/run-$STUB_EXIT/results.json"
+    write_results() {
+      printf '{"status":"%s","pushes":[{"target":"influxdb","state":"pushed"},{"target":"testapi","state":"%s"}]}' "$1" "\${STUB_TESTAPI_STATE:-pushed}" > "$results/run-$STUB_EXIT/results.json"
+    }
+    write_results "\${STUB_STATUS:-pass}"
+    if [[ -n \${STUB_READY:-} ]]; then
+      # A suite in the middle of a measurement: SIGTERM makes it clean up and exit 70.
+      trap 'echo got-TERM >> "$STUB_LOG"; write_results error; exit 70' TERM
+      : > "$STUB_READY"
+      while :; do sleep 0.05; done
+    fi
     exit "$STUB_EXIT" ;;
 esac
 exit 99
@@ -94,6 +103,33 @@ describe('ci/run-pod-tests.sh', function () {
       expect(failed.stdout).to.include('a result push failed');
       const skipped = await runScript({ args: ['--mode', 'nightly'], stubExit: code, env: { STUB_TESTAPI_STATE: 'skipped' } });
       expect(skipped.exitCode, skipped.stderr).to.equal(0);
+    });
+  }
+
+  // A suite killed before its verdict (SIGKILL, OOM) leaves results.json saying running.
+  for (const code of [0, 68, 71, 137]) {
+    it(`--mode nightly: suite exit ${code} with a run that never reached its verdict → job exit ${code === 137 ? 137 : 70}`, async () => {
+      const out = await runScript({ args: ['--mode', 'nightly'], stubExit: code, env: { STUB_STATUS: 'running' } });
+      expect(out.exitCode, out.stderr).to.equal(code === 137 ? 137 : 70);
+      expect(out.stdout).to.include('run(s) run-' + code + ' never reached a verdict');
+    });
+  }
+
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    it(`passes ${signal} on to the suite as SIGTERM, waits for its cleanup and reports its exit code 70`, async () => {
+      const ready = join(work, 'ready');
+      const log = join(work, 'npm.log');
+      const env: Record<string, string> = { PATH: `${join(work, 'bin')}:/usr/bin:/bin`, HOME: join(work, 'home'), STUB_LOG: log, STUB_EXIT: '0', STUB_STATUS: 'running', STUB_READY: ready, POD_FILE: join(work, 'pods', 'intel-pod10.yaml') };
+      const child = execa(join(repo, 'ci', 'run-pod-tests.sh'), ['--mode', 'nightly'], { env, extendEnv: false, reject: false, cwd: work });
+      for (let i = 0; i < 200 && !existsSync(ready); i++) await new Promise((r) => setTimeout(r, 25));
+      expect(existsSync(ready), 'the stub suite started').to.equal(true);
+      process.kill(child.pid as number, signal);
+      const r = await child;
+      expect(r.exitCode, String(r.stderr)).to.equal(70);
+      expect(await readFile(log, 'utf8')).to.include('got-TERM');
+      expect(String(r.stdout)).to.include(`${signal} received; passing SIGTERM to the suite`).and.include('kvmfornfv-test exited 70');
+      // The copy for Jenkins is the suite's final word, written after the signal.
+      expect(await readFile(join(repo, 'results', 'run-0', 'results.json'), 'utf8')).to.include('"status":"error"');
     });
   }
 

@@ -83,6 +83,36 @@ describe('regression/history', () => {
     expect(notes.join('\n')).to.include('line 3: not JSON').and.include(`baseline candidate ${gone.runId} skipped`);
   });
 
+  it('never records a run with no verdict, and last never takes one, even from a history line that says pass', async () => {
+    const unfinished = withRun((r) => {
+      r.status = 'running';
+      r.exitCode = 70;
+    });
+    const refused = await appendHistory({ resultsRoot: root, run: unfinished, resultsFile: join(root, 'x', 'results.json') }).then(() => undefined, (e: unknown) => e);
+    expect((refused as Error).message).to.include('has no verdict yet (status running)');
+    await record(20);
+    // A line that claims a pass while its results.json says running (a file rewritten by a killed run).
+    const killed = await record(21);
+    await writeFile(join(root, killed.runId, 'results.json'), JSON.stringify({ ...killed, status: 'running', exitCode: 70 }));
+    // And a line that itself says running (written by another tool or an older harness).
+    await record(22);
+    const lines = (await readFile(join(root, HISTORY_FILE), 'utf8')).trimEnd().split('\n');
+    lines[2] = JSON.stringify({ ...JSON.parse(lines[2] as string), status: 'running' });
+    await writeFile(join(root, HISTORY_FILE), `${lines.join('\n')}\n`);
+    const notes: string[] = [];
+    const found = await findBaseline({ resultsRoot: root, current: today(), spec: 'last', onNote: (l) => notes.push(l) });
+    expect(found?.runId).to.equal('20261120-020000-run20');
+    expect(notes.join('\n')).to.include(`baseline candidate ${killed.runId} skipped`).and.include('never reached its verdict');
+  });
+
+  it('FILE: a run with no verdict is refused as a baseline, as bad input naming the status', async () => {
+    const file = join(root, 'running.json');
+    await writeFile(file, JSON.stringify(withRun((r) => (r.status = 'running'))));
+    const error = await findBaseline({ resultsRoot: root, current: today(), spec: file }).then(() => undefined, (e: unknown) => e);
+    expect(error).to.be.instanceOf(ConfigError);
+    expect((error as ConfigError).message).to.include(file).and.include('expected a finished run, got status "running"');
+  });
+
   it('parseHistory rejects entries of another version or shape', () => {
     const { entries, problems } = parseHistory('{"v":2,"runId":"x"}\n[]\n\n');
     expect(entries).to.deep.equal([]);

@@ -12,9 +12,11 @@ import {
   validateDetachedName,
   validateRunDir,
 } from '../../../lib/remote/detached-scripts.ts';
-import { isAlive as alive, runSh } from '../../support/local-shell.ts';
+import { isAlive, runLocalSh } from '../../support/local-shell.ts';
 
-const sh = (script: string) => runSh(script).toString();
+// The scripts are plain POSIX sh: run them with the local /bin/sh (dash on Debian), as a node would.
+const sh = (script: string) => runLocalSh(script);
+const alive = isAlive;
 
 describe('remote/detached-scripts', () => {
   it('accepts plain names and refuses ones that could leave runDir', () => {

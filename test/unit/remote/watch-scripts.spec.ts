@@ -12,9 +12,9 @@ import {
   hasStartedLine,
   parseCollected,
 } from '../../../lib/remote/watch-scripts.ts';
-import { isAlive as alive, runSh } from '../../support/local-shell.ts';
+import { isAlive as alive, runLocalShRaw } from '../../support/local-shell.ts';
 
-const sh = runSh;
+const sh = (script: string) => runLocalShRaw(script);
 
 describe('remote/watch-scripts', () => {
   it('builds scripts that sh -n accepts', () => {

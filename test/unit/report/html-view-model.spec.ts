@@ -8,7 +8,8 @@ import { findForwardingTables } from '../../../lib/report/html/forwarding-view.t
 import { buildGenericBlocks } from '../../../lib/report/html/generic-view.ts';
 import { chooseLatencyScale, findDetailHistograms, mergeBuckets, parseCyclictestHistograms, readBuckets, rebinBuckets } from '../../../lib/report/html/histograms.ts';
 import { buildTrendView } from '../../../lib/report/html/trends.ts';
-import { buildRunView } from '../../../lib/report/html/view-model.ts';
+import { buildRunView, UNFINISHED_NOTE } from '../../../lib/report/html/view-model.ts';
+import { bannerStatus } from '../../../lib/report/html/run-page.ts';
 import { buildCompareView } from '../../../lib/report/html/compare-view.ts';
 import type { RunResult } from '../../../lib/results/model.ts';
 import { buildDeviceInterruptDetails } from '../../../lib/tools/irq-agent/details.ts';
@@ -40,6 +41,15 @@ describe('report/html view model', () => {
     expect(view.summary.caseCounts).to.deep.equal({ pass: 0, fail: 1, error: 1, skip: 1 });
     const statuses = loadRunFixture('daily-mixed').cases.flatMap((c) => c.testcases.map((t) => t.status));
     expect(view.summary.testcaseCounts.fail).to.equal(statuses.filter((s) => s === 'fail').length).and.to.be.greaterThan(0);
+  });
+
+  it('says first that a run with no verdict (running) never reached it, and never paints it green', () => {
+    const run = { ...loadRunFixture('lab-timer-pass'), status: 'running' as const, exitCode: 70 };
+    const view = buildRunView({ run });
+    expect(view.notes[0]).to.equal(UNFINISHED_NOTE);
+    expect(view.summary.status).to.equal('running');
+    expect(bannerStatus(view.summary)).to.equal('error');
+    expect(bannerStatus(buildRunView({ run: loadRunFixture('lab-timer-pass') }).summary)).to.equal('pass');
   });
 
   it('keeps every case with its reason, explanations and testcases', () => {

@@ -5,6 +5,7 @@ import { ConfigError, PushError } from '../../../lib/errors.ts';
 import { buildInfluxPoints, type InfluxPoint } from '../../../lib/report/influx-points.ts';
 import { createInfluxDbReporter, formatLinePoint, formatLineProtocol, pushToInfluxDb, resolveInfluxTarget } from '../../../lib/report/influxdb.ts';
 import type { FetchLike } from '../../../lib/report/push-http.ts';
+import { createTestApiReporter } from '../../../lib/report/testapi.ts';
 import { loadRunFixture } from '../../fixtures/report/run-fixtures.ts';
 
 const point = (over: Partial<InfluxPoint> = {}): InfluxPoint => ({ measurement: 'm', tags: {}, fields: { v: 1 }, timestampNs: 5n, ...over });
@@ -172,6 +173,22 @@ describe('report/influxdb', () => {
       expect(reporter.outcome.notes).to.deep.equal(['INFLUXDB_URL is not set: InfluxDB push skipped']);
       expect(lines).to.deep.equal(['INFLUXDB_URL is not set: InfluxDB push skipped']);
       expect(calls).to.deep.equal([]);
+    });
+
+    it('a run with no verdict (status running) pushes nothing to InfluxDB nor TestAPI, and says why', async () => {
+      const { calls, fetch } = capture(204);
+      const run = { ...loadRunFixture('lab-timer-pass'), status: 'running' as const, exitCode: 70 };
+      const influx = createInfluxDbReporter({ url: 'http://127.0.0.1:8086', fetch });
+      const testapi = createTestApiReporter({ url: 'http://127.0.0.1:8082/api/v1/results', fetch });
+      for (const reporter of [influx, testapi]) {
+        await reporter.onEnd?.(run);
+        expect(reporter.outcome).to.include({ state: 'skipped', accepted: 0 });
+        expect(reporter.outcome.notes).to.deep.equal([`run ${run.runId} has no verdict (status running): nothing pushed`]);
+      }
+      expect(calls).to.deep.equal([]);
+      // The same run with its verdict is pushed: the refusal is the status, not the fixture.
+      await createInfluxDbReporter({ url: 'http://127.0.0.1:8086', fetch }).onEnd?.({ ...run, status: 'pass', exitCode: 0 });
+      expect(calls).to.have.length(1);
     });
 
     it('a server that is down is recorded as unreachable, not thrown', async () => {

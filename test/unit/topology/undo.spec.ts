@@ -2,29 +2,61 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { TopologyError } from '../../../lib/errors.ts';
 import { CleanupStack } from '../../../lib/harness/cleanup.ts';
-import { applyWithUndo, buildLinkRestoreScript, describeLinkChanges, parseLinkStates, saveLinkStates } from '../../../lib/topology/undo.ts';
+import { applyWithUndo, buildLinkRestoreScript, describeLinkChanges, parseLinkStates, registerUndo, saveLinkStates } from '../../../lib/topology/undo.ts';
+import type { RecordUndo } from '../../../lib/undo/journal.ts';
 import { buildFakeNode, FakeNodeSession } from '../../support/fake-node-session.ts';
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
 
 describe('topology/undo applyWithUndo', () => {
-  it('has the undo registered when apply runs, and keeps it when apply throws', async () => {
+  it('records the undo on the node and registers it before apply runs, keeps it when apply throws, and runs it on the node', async () => {
     const cleanup = new CleanupStack();
-    const seen: number[] = [];
-    let undone = 0;
-    const failing = applyWithUndo({ cleanup }, {
-      label: 'x',
+    const events: string[] = [];
+    const session = new FakeNodeSession(buildFakeNode({ name: 'host' }), { exec: (command) => void events.push(`exec ${command}`) });
+    const recordUndo: RecordUndo = async (s, label, command) => {
+      events.push(`record ${s.node.name} ${label}: ${command}`);
+      return { done: async () => void events.push(`done ${label}`) };
+    };
+    const failing = applyWithUndo({ cleanup, recordUndo }, {
+      label: 'x on host',
+      session,
       apply: async () => {
-        seen.push(cleanup.size);
+        events.push(`apply with ${cleanup.size} undo registered`);
         throw new Error('halfway');
       },
-      undo: async () => void (undone += 1),
+      undoScript: 'echo put x back',
     });
     const error = await failing.then(() => undefined, (e: unknown) => e);
     expect((error as Error).message).to.equal('halfway');
-    expect(seen).to.deep.equal([1]);
     await cleanup.unwind();
-    expect(undone).to.equal(1);
+    expect(events).to.deep.equal([
+      'record host restore x on host: echo put x back',
+      'apply with 1 undo registered',
+      'exec echo put x back',
+      'done restore x on host',
+    ]);
+  });
+
+  it('makes no change when its undo cannot be recorded on the node', async () => {
+    const cleanup = new CleanupStack();
+    let applied = false;
+    const recordUndo: RecordUndo = async () => {
+      throw new Error('cannot record');
+    };
+    const session = new FakeNodeSession(buildFakeNode({ name: 'host' }));
+    const error = await applyWithUndo({ cleanup, recordUndo }, { label: 'x', session, apply: async () => void (applied = true), undoScript: 'true' }).then(() => undefined, (e: unknown) => e);
+    expect((error as Error).message).to.equal('cannot record');
+    expect([applied, cleanup.size]).to.deep.equal([false, 0]);
+  });
+
+  it('keeps the node\'s entry when the undo fails in the harness, for the next run to try again', async () => {
+    const cleanup = new CleanupStack();
+    const done: string[] = [];
+    const session = new FakeNodeSession(buildFakeNode({ name: 'host' }), { exec: () => ({ exitCode: 1, stderr: 'pages in use' }) });
+    await registerUndo({ cleanup, recordUndo: async (_s, label) => ({ done: async () => void done.push(label) }) }, { label: 'restore hugepages', session, script: 'echo 0 > nr_hugepages' });
+    const [report] = await cleanup.unwind();
+    expect(report?.error).to.include('pages in use');
+    expect(done).to.deep.equal([]);
   });
 });
 
