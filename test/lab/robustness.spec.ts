@@ -129,7 +129,7 @@ describe('lab: every entry point aborts the run, cleanup undoes a killed one, ho
   let broughtUp = false;
 
   before(async () => {
-    broughtUp = await ensureLabUp();
+    broughtUp = await ensureLabUp('namespace');
   });
 
   after(async () => {
