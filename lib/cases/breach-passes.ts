@@ -13,7 +13,7 @@ import type { CaseContext } from '../harness/case-context.ts';
 import type { LatencySummary } from '../results/model.ts';
 import { buildCyclictestCommand } from '../tools/cyclictest/command.ts';
 import { parseCyclictestHistogramText } from '../tools/cyclictest/parse-text.ts';
-import { cutTraceText, type TraceText } from '../tools/ftrace/parse.ts';
+import { cutTraceText, isRealtimePrio, type TraceText } from '../tools/ftrace/parse.ts';
 import { summarizePreemption, summarizeWakeupBreach, type BreachSummary } from '../tools/ftrace/summarize.ts';
 import { buildCpuTimeline } from '../tools/ftrace/timeline.ts';
 import type { OslatCommand } from '../tools/oslat/command.ts';
@@ -27,7 +27,7 @@ export interface BreachDiagnosis {
   tracing?: TraceSetup;
   summary?: BreachSummary;
   host?: { node: string; cpu?: number; vcpuThread?: number; summary?: BreachSummary; reason?: string };
-  /** Raw outputs with the last milliseconds of the trace, relative to the run folder's case folder. */
+  /** Raw outputs with the last milliseconds of the trace, relative to the run folder. */
   traceFiles: string[];
   /** Everything in one paragraph: the JUnit failure message and the console show it. */
   text: string;
@@ -54,22 +54,31 @@ async function startHostSide(ctx: CaseContext, guest: PodNode, boundS: number): 
   }
 }
 
-// The host's view of the guest CPU that broke: the longest time its vCPU thread waited for its CPU.
-async function readHostSide(ctx: CaseContext, guest: PodNode, side: HostSide, guestCpu: number | undefined): Promise<BreachDiagnosis['host'] & { file?: string }> {
-  const hostName = side.companion?.node.name ?? side.launch?.hostNode ?? 'host';
-  const stopped = side.companion ? await side.companion.stop().catch((e: unknown) => ({ problem: describeError(e) }) as { problem: string; trace?: TraceText }) : undefined;
-  if (side.reason) return { node: hostName, reason: side.reason };
+// The host's view of the guest CPU that broke: the longest time its vCPU thread waited for its
+// CPU. Undefined for a node that is not a guest; the host's trace is stopped whatever happened.
+async function readHostSide(ctx: CaseContext, guest: PodNode, side: HostSide, guestCpu: number | undefined): Promise<{ host: BreachDiagnosis['host']; file?: string } | undefined> {
+  if (!side.companion && !side.reason) return undefined;
+  const node = side.companion?.node.name ?? side.launch?.hostNode ?? 'host';
+  const stopped = side.companion ? await side.companion.stop().catch((e: unknown): { problem: string; trace?: TraceText } => ({ problem: describeError(e) })) : undefined;
+  if (side.reason) return { host: { node, reason: side.reason } };
   const vcpu = side.launch?.vcpus.find((v) => v.index === guestCpu);
-  if (!vcpu || guestCpu === undefined) return { node: hostName, reason: `no launched vCPU is guest CPU ${guestCpu ?? '?'}` };
-  if (!stopped?.trace) return { node: hostName, cpu: vcpu.hostCpus[0], vcpuThread: vcpu.tid, reason: stopped?.problem ?? 'no host trace' };
+  if (!vcpu || guestCpu === undefined) return { host: { node, reason: guestCpu === undefined ? 'the guest\'s pass named no breaking CPU' : `no launched vCPU is guest CPU ${guestCpu}` } };
   const cpu = vcpu.hostCpus[0] as number;
+  const where = { node, cpu, vcpuThread: vcpu.tid };
+  if (!stopped?.trace) return { host: { ...where, reason: stopped?.problem ?? 'no host trace' } };
   try {
     const summary = summarizePreemption(stopped.trace, { cpu, pids: [vcpu.tid] });
-    const file = await ctx.writeRaw(`${guest.name}/trace-breach-host-cpu${cpu}.txt`, cutTraceText(stopped.trace, summary.window.startUs - contextUs(summary), `${hostName} CPU ${cpu}, vCPU ${vcpu.index} thread ${vcpu.tid} of ${guest.name}`));
-    return { node: hostName, cpu, vcpuThread: vcpu.tid, summary, file };
+    const file = await writeTrace(ctx, `${guest.name}/trace-breach-host-cpu${cpu}.txt`, cutTraceText(stopped.trace, summary.window.startUs - contextUs(summary), `${node} CPU ${cpu}, vCPU ${vcpu.index} thread ${vcpu.tid} of ${guest.name}`));
+    return { host: { ...where, summary }, file };
   } catch (error) {
-    return { node: hostName, cpu, vcpuThread: vcpu.tid, reason: describeError(error) };
+    return { host: { ...where, reason: describeError(error) } };
   }
+}
+
+/** Writes a raw output; returns its path relative to the run folder, as rawOutputs lists it. */
+async function writeTrace(ctx: CaseContext, path: string, text: string): Promise<string> {
+  await ctx.writeRaw(path, text);
+  return `${ctx.caseName}/${path}`;
 }
 
 function contextUs(s: BreachSummary): number {
@@ -97,25 +106,32 @@ async function diagnose(
   const base = { limit: broken.text, traceFiles: [] as string[] };
   const command = pass.argv.join(' ');
   const side = await startHostSide(ctx, node, pass.boundS);
-  let traced: TracedPass | undefined;
+  const hostOf = (side2: Awaited<ReturnType<typeof readHostSide>>) => (side2?.host ? { host: side2.host } : {});
+  let traced: TracedPass;
   try {
     traced = await runTracedPass(ctx, node, { tag: node.name, label: pass.label, argv: pass.argv, cpus: pass.cpus, durationS: pass.boundS });
   } catch (error) {
-    const host = await readHostSide(ctx, node, side, undefined);
-    return compose({ ...base, pass: { command, boundS: pass.boundS, recurred: false, note: 'it could not run' }, host }, describeError(error));
+    const seen = await readHostSide(ctx, node, side, undefined);
+    return compose({ ...base, pass: { command, boundS: pass.boundS, recurred: false, note: 'it could not run' }, ...hostOf(seen) }, describeError(error));
   }
-  const read = pass.read(traced);
-  const host = await readHostSide(ctx, node, side, read.recurred ? read.cpu : undefined);
-  const d: Omit<BreachDiagnosis, 'text'> = { ...base, pass: { command, boundS: pass.boundS, recurred: read.recurred, note: read.note }, tracing: traced.setup };
-  if (host.file) d.traceFiles.push(host.file);
-  if (side.companion || side.reason) d.host = { node: host.node, ...(host.cpu !== undefined ? { cpu: host.cpu } : {}), ...(host.vcpuThread !== undefined ? { vcpuThread: host.vcpuThread } : {}), ...(host.summary ? { summary: host.summary } : {}), ...(host.reason ? { reason: host.reason } : {}) };
+  let read: ReturnType<typeof pass.read>;
+  try {
+    read = pass.read(traced);
+  } catch (error) {
+    const seen = await readHostSide(ctx, node, side, undefined);
+    const why = traced.outcome.exitCode === 3 ? `tracing could not start: ${traced.outcome.stderr.trim().split('\n').slice(-2).join(' | ')}` : describeError(error);
+    return compose({ ...base, pass: { command, boundS: pass.boundS, recurred: false, note: 'its output could not be read' }, tracing: traced.setup, ...hostOf(seen) }, why);
+  }
+  const seen = await readHostSide(ctx, node, side, read.recurred ? read.cpu : undefined);
+  const d: Omit<BreachDiagnosis, 'text'> = { ...base, pass: { command, boundS: pass.boundS, recurred: read.recurred, note: read.note }, tracing: traced.setup, ...hostOf(seen) };
+  if (seen?.file) d.traceFiles.push(seen.file);
   // A pass without a breach leaves no trace file: there is nothing to explain in it.
   if (!read.recurred || !read.summarize) return compose(d, read.recurred ? 'the pass output names no breaking CPU' : undefined);
   if (!traced.trace) return compose(d, traced.traceProblem ?? 'no trace');
   try {
     const summary = read.summarize(traced.trace);
     d.summary = summary;
-    d.traceFiles.unshift(await ctx.writeRaw(`${node.name}/trace-breach.txt`, cutTraceText(traced.trace, summary.window.startUs - contextUs(summary), `${node.name} CPU ${summary.cpu}, the last milliseconds of the diagnostic pass's trace`)));
+    d.traceFiles.unshift(await writeTrace(ctx, `${node.name}/trace-breach.txt`, cutTraceText(traced.trace, summary.window.startUs - contextUs(summary), `${node.name} CPU ${summary.cpu}, the last milliseconds of the diagnostic pass's trace`)));
     return compose(d, undefined, broken.limitUs);
   } catch (error) {
     return compose(d, describeError(error));
@@ -150,9 +166,12 @@ export async function traceTimerBreach(
   });
 }
 
-// The oslat threads on a CPU are the tasks named oslat that ran there (the main thread is on a housekeeping CPU).
-function oslatPids(trace: TraceText, cpu: number): number[] {
-  return [...new Set(buildCpuTimeline(trace.events, cpu).slices.filter((s) => s.comm === 'oslat').map((s) => s.pid))];
+// The polling threads on a CPU are the tasks named oslat that ran there at a real-time priority
+// (--rtprio); the main thread starts there too before it moves to its housekeeping CPU.
+export function findOslatThreads(trace: TraceText, cpu: number): number[] {
+  const named = buildCpuTimeline(trace.events, cpu).slices.filter((s) => s.comm === 'oslat');
+  const polling = named.filter((s) => isRealtimePrio(s.prio));
+  return [...new Set((polling.length > 0 ? polling : named).map((s) => s.pid))];
 }
 
 /** oslat: after a breach, oslat again for the pass, traced; the longest interruption of its threads is read. */
@@ -175,7 +194,7 @@ export async function traceOslatBreach(ctx: CaseContext, node: PodNode, m: { com
         recurred: true,
         cpu: worst.cpu,
         note: `oslat's max in the pass was ${worst.maxUs} us on CPU ${worst.cpu}`,
-        summarize: (t) => summarizePreemption(t, { cpu: worst.cpu, pids: oslatPids(t, worst.cpu) }),
+        summarize: (t) => summarizePreemption(t, { cpu: worst.cpu, pids: findOslatThreads(t, worst.cpu) }),
       };
     },
   });

@@ -181,6 +181,9 @@ export function summarizePreemption(trace: TraceText, input: { cpu: number; pids
   }
   if (!worst) throw new Error(`the trace shows thread ${[...victims].join(', ')} neither waiting for CPU ${input.cpu} nor interrupted on it`);
   const window = { startUs: worst.startUs, endUs: worst.endUs };
+  // A thread's first slices may carry the name it had before exec: name it by its last.
+  const victimPid = worst.pid;
+  worst.comm = t.slices.filter((s) => s.pid === victimPid).at(-1)?.comm ?? worst.comm;
   const notes = trace.lost ? [`The ring buffer dropped ${trace.lost} older events.`] : [];
   const s = { mode: 'preemption' as const, cpu: input.cpu, victim: { pid: worst.pid, comm: worst.comm }, latencyUs: worst.endUs - worst.startUs, window, ...summarizeWindow(t, window, victims), notes };
   return { ...s, text: composeText(s, `${worst.comm} (pid ${worst.pid}) had its CPU back (${worst.how})`) };
