@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { execa, type ResultPromise } from 'execa';
+import { load } from 'js-yaml';
 import type { RunResult } from '../../lib/results/model.ts';
 import type { BreachDiagnosis } from '../../lib/cases/breach-passes.ts';
 import { REPO_ROOT, runCliProcess, type CliRun } from '../support/cli.ts';
@@ -63,7 +64,9 @@ describe('lab: trace at a breach, oslat, and tracefs left as it was', function (
     tracefsBefore = await readTracefsState();
     const up = await runCliProcess(['lab', 'up', '--guest', 'namespace'], { timeoutMs: 240_000 });
     expect(up.exitCode, `${up.stdout}\n${up.stderr}`).to.equal(0);
-    rtCpu = Number(/rt_cpus: "?(\d+)/.exec(readFileSync(POD, 'utf8'))?.[1]);
+    const pod = load(readFileSync(POD, 'utf8')) as { nodes: Array<{ name: string; rt_cpus?: string | number }> };
+    rtCpu = Number(pod.nodes.find((n) => n.name === 'host')?.rt_cpus);
+    expect(Number.isInteger(rtCpu), 'the lab host has one rt CPU').to.equal(true);
   });
 
   after(async () => {

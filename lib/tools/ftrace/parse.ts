@@ -1,7 +1,8 @@
 // The text of a tracefs `trace` file (linux kernel/trace/trace_output.c, default options): one
 // event per line, `<comm>-<pid> [<cpu>] <flags> <seconds>: <event>: <fields>`, where the
 // `(<tgid>)` column appears with record-tgid and the flags column with irq-info (4 flags
-// before Linux 6.1's migrate-disable field, 5 since). Only the events the summariser reads
+// on older kernels, 5 with the migrate-disable field (the lab's 6.18 has it), one more for
+// PREEMPT_RT's lazy preemption in the RT patch set). Only the events the summariser reads
 // get their fields parsed (formats from include/trace/events/{sched,irq,timer}.h and
 // arch/x86/include/asm/trace/irq_vectors.h); the others are kept as they are.
 import { ToolOutputParseError } from '../../errors.ts';
@@ -37,7 +38,7 @@ export interface TraceText {
   lost: number | null;
 }
 
-const EVENT = /^\s*(.+?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d{3,})\]\s+(?:\S{4,5}\s+)?(\d+)\.(\d{6}):\s+(\w+):\s?(.*)$/;
+const EVENT = /^\s*(.+?)-(\d+)\s+(?:\(\s*(?:\d+|-+)\)\s+)?\[(\d{3,})\]\s+(?:\S{4,7}\s+)?(\d+)\.(\d{6}):\s+(\w+):\s?(.*)$/;
 
 function reject(message: string, line: number, text: string): never {
   throw new ToolOutputParseError('ftrace', message, { lineNumber: line, line: text, source: 'trace' });
