@@ -86,13 +86,13 @@ function contextUs(s: BreachSummary): number {
 }
 
 function compose(d: Omit<BreachDiagnosis, 'text'>, problem?: string, limitUs?: number): BreachDiagnosis {
-  const parts = [`Trace at the breach (${d.limit} broken; diagnostic pass ${d.pass.command.split(' ')[0]?.split('/').pop()} for up to ${d.pass.boundS} s: ${d.pass.note}).`];
-  if (d.summary) parts.push(d.summary.text);
+  const tool = d.pass.command.split(' ')[0]?.split('/').pop();
+  const parts = [`Trace at the breach: ${d.summary ? d.summary.text : `no summary (${problem ?? 'the breach did not come back'}).`}`];
+  parts.push(`(Diagnostic pass after ${d.limit} broke: ${tool} for up to ${d.pass.boundS} s, ${d.pass.note}.)`);
   if (d.summary && limitUs !== undefined && d.summary.latencyUs < limitUs) {
     parts.push(`The longest delay the trace kept is below the limit: the ring buffer kept only the end of the pass, or the delay left no event on this CPU (an SMI, the hypervisor).`);
   }
-  if (problem) parts.push(`No summary: ${problem}.`);
-  if (d.host?.summary) parts.push(`On host ${d.host.node}, ${d.host.summary.text}`);
+  if (d.host?.summary) parts.push(`On host ${d.host.node}, for vCPU thread ${d.host.vcpuThread}: ${d.host.summary.text}`);
   else if (d.host?.reason) parts.push(`Host side not traced: ${d.host.reason}.`);
   return { ...d, text: parts.join(' ') };
 }

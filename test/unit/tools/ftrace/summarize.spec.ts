@@ -37,7 +37,7 @@ describe('tools/ftrace', () => {
       const [burst] = burstsMs('cyclictest-break-hog60.rt-hog.txt');
       expect(summary.culprit).to.include({ kind: 'task', name: 'rt-hog', pid: 11172, priority: 'rt prio 99', realtime: true });
       expect(summary.culprit?.ranUs).to.be.within((burst as number) * 800, (burst as number) * 1200);
-      expect(summary.text).to.match(/Culprit: rt-hog \(pid 11172, rt prio 99\) ran 59\.\d ms/);
+      expect(summary.text).to.match(/^Culprit: rt-hog \(pid 11172, rt prio 99\) ran 59\.\d ms \(57\.\d ms of it in the window\), on CPU 1 in the 57\.\d ms before cyclictest/);
     });
 
     it('blames neither the busier non-RT decoy nor the kfn- helper, which were not in the way', () => {
