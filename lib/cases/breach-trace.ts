@@ -12,7 +12,8 @@ import { buildShellCommand, quoteArg } from '../remote/quote.ts';
 import type { DetachedProcess, NodeSession } from '../remote/types.ts';
 import type { LatencySummary } from '../results/model.ts';
 import { parseTraceText, type TraceText } from '../tools/ftrace/parse.ts';
-import { buildTraceScript, KVM_TRACE_EVENTS, parseTraceScriptOutput, TRACE_EVENTS } from '../tools/ftrace/script.ts';
+import { buildInstanceRemovalScript, buildTraceScript, KVM_TRACE_EVENTS, parseTraceScriptOutput, TRACE_EVENTS } from '../tools/ftrace/script.ts';
+import { registerUndo } from '../topology/undo.ts';
 import { convert } from '../verdict/units.ts';
 import { describeLimit, evaluateLimit } from '../verdict/limits.ts';
 import { buildLatencyFigures } from './latency-figures.ts';
@@ -63,6 +64,15 @@ function safeName(text: string): string {
   return text.replace(/[^A-Za-z0-9_-]/g, '-');
 }
 
+// The script, uploaded, with the instance's removal recorded in the node's undo log first: the
+// script removes it itself on every exit it lives through, the undo covers one it does not.
+async function prepareTraceScript(session: NodeSession, ctx: CaseContext, tag: string, cpus: readonly number[], run: Parameters<typeof buildTraceScript>[0]['run'], kvm: boolean) {
+  const s = traceScriptFor(session, ctx, tag, cpus, run, kvm);
+  await registerUndo(ctx, { label: `remove the trace instance ${s.instance} on ${session.node.name}`, session, script: buildInstanceRemovalScript(s.instance) });
+  await session.upload(s.script, s.paths.script, { mode: 0o755 });
+  return s;
+}
+
 function traceScriptFor(session: NodeSession, ctx: CaseContext, tag: string, cpus: readonly number[], run: Parameters<typeof buildTraceScript>[0]['run'], kvm: boolean) {
   const name = safeName(`kfn-trace-${tag}`).slice(0, 60);
   const instance = safeName(`kfn-${ctx.runId}-${tag}`).slice(0, 60);
@@ -93,8 +103,7 @@ export async function runTracedPass(ctx: CaseContext, node: PodNode, pass: { tag
   const session = await ctx.session(node);
   const out = `${session.runDir}/${safeName(pass.tag)}-pass.out`;
   const command = `${buildShellCommand(pass.argv)} >${quoteArg(out)} 2>&1`;
-  const s = traceScriptFor(session, ctx, pass.tag, pass.cpus, { command }, false);
-  await session.upload(s.script, s.paths.script, { mode: 0o755 });
+  const s = await prepareTraceScript(session, ctx, pass.tag, pass.cpus, { command }, false);
   const outcome = await runDetachedMeasurement(ctx, session, { name: s.name, command: [s.paths.script], durationS: pass.durationS, label: pass.label });
   const commandStdout = await session.download(out).then((b) => b.toString('utf8'), () => '');
   const setup = parseTraceScriptOutput(outcome.stdout);
@@ -111,8 +120,7 @@ export interface CompanionTrace {
 export async function startCompanionTrace(ctx: CaseContext, node: PodNode, tag: string, cpus: readonly number[], maxS: number): Promise<CompanionTrace> {
   const session = await ctx.session(node);
   const stopFile = `${session.runDir}/${safeName(`kfn-trace-${tag}`)}.stop`;
-  const s = traceScriptFor(session, ctx, tag, cpus, { stopFile, maxS }, true);
-  await session.upload(s.script, s.paths.script, { mode: 0o755 });
+  const s = await prepareTraceScript(session, ctx, tag, cpus, { stopFile, maxS }, true);
   let started: DetachedProcess | undefined;
   let done = false;
   const unregister = ctx.cleanup.push(`stop the trace of ${node.name}`, async () => {

@@ -9,7 +9,8 @@ import type { CaseContext } from '../harness/case-context.ts';
 import { runDetachedMeasurement } from '../harness/detached-measurement.ts';
 import { DryRunStop } from '../harness/dry-run.ts';
 import { ensureTool, type ToolSpec } from '../provision/ensure-tool.ts';
-import { buildHwlatdetectCommand, buildHwlatWrapperScript, buildTracerProbeScript, HWLAT_WRAPPER_EXIT, parseTracerProbe } from '../tools/hwlatdetect/command.ts';
+import { buildHwlatdetectCommand, buildHwlatRestoreScript, buildHwlatWrapperScript, buildTracerProbeScript, HWLAT_WRAPPER_EXIT, parseTracerProbe } from '../tools/hwlatdetect/command.ts';
+import { registerUndo } from '../topology/undo.ts';
 import { parseHwlatdetectOutput, type HwlatdetectOutput } from '../tools/hwlatdetect/parse.ts';
 import type { Figure } from '../verdict/limits.ts';
 import { convert } from '../verdict/units.ts';
@@ -50,7 +51,8 @@ export async function measureHwlatdetect(ctx: CaseContext, node: PodNode, args: 
   const probe = await session.exec({ script: buildTracerProbeScript(session.runDir) }, { reject: false, label: 'available tracers' });
   if (ctx.dryRun) throw new DryRunStop();
   if (probe.failed) throw new MeasurementError(`could not read the tracers of ${node.name}'s kernel: ${probe.stderr.trim() || `exit ${probe.exitCode}`}`);
-  const { tracers, current } = parseTracerProbe(probe.stdout);
+  const tracing = parseTracerProbe(probe.stdout);
+  const { tracers, current } = tracing;
   if (!tracers.includes('hwlat')) {
     const release = ctx.nodeInfo?.(node.name)?.kernelRelease;
     return { kind: 'skipped', reason: `the kernel of ${node.name}${release ? ` (${release})` : ''} has no hwlat tracer (available_tracers: ${tracers.join(' ') || 'none'}); hwlatdetect needs CONFIG_HWLAT_TRACER` };
@@ -62,6 +64,8 @@ export async function measureHwlatdetect(ctx: CaseContext, node: PodNode, args: 
   const durationS = Math.max(1, Math.round(ctx.durationOverrideS ?? args.duration_s));
   const argv = buildHwlatdetectCommand({ binary, durationS, thresholdUs: effectiveThreshold(ctx, node, args.threshold_us), windowUs: args.window_us, widthUs: args.width_us, cpus: node.rtCpus });
   const script = `${session.runDir}/kfn-hwlat`;
+  // kfn-hwlat restores the global tracing files itself; the undo covers a kfn-hwlat that was killed.
+  await registerUndo(ctx, { label: `restore the global tracer of ${node.name} after hwlatdetect`, session, script: buildHwlatRestoreScript(session.runDir, tracing) });
   await session.upload(buildHwlatWrapperScript(argv), script, { mode: 0o755 });
   const outcome = await runDetachedMeasurement(ctx, session, { name: `kfn-hwlat-${node.name}`, command: [script], durationS, label: 'hwlatdetect' });
   await ctx.writeRaw(`${node.name}/hwlatdetect.stdout`, outcome.stdout);

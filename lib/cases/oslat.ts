@@ -57,16 +57,17 @@ function placement(node: PodNode): { rtCpus: number[]; mainCpu: number } {
 export async function measureOslat(ctx: CaseContext, node: PodNode, args: OslatArgs): Promise<OslatMeasurement> {
   const durationS = Math.max(1, Math.round(ctx.durationOverrideS ?? args.duration_s));
   const session = await ctx.session(node);
-  const binary = await ensureTool(session, OSLAT_TOOL);
+  const binary = await ctx.phase('provision', () => ensureTool(session, OSLAT_TOOL));
   const command = buildOslatCommand({ binary, ...placement(node), durationS, priority: args.priority, bucketSize: args.bucket_size });
-  const load = await startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30);
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30));
   const outcome = await runDetachedMeasurement(ctx, session, { name: `oslat-${node.name}`, command: command.argv, durationS: durationS + 1, label: 'oslat' });
-  await load.stop();
-  if (ctx.dryRun) throw new DryRunStop();
-
-  // Raw outputs are kept before anything is judged: nothing measured is lost.
-  await ctx.writeRaw(`${node.name}/oslat.stdout`, outcome.stdout);
-  await ctx.writeRaw(`${node.name}/oslat.stderr`, outcome.stderr);
+  await ctx.phase('collect', async () => {
+    await load.stop();
+    if (ctx.dryRun) throw new DryRunStop();
+    // Raw outputs are kept before anything is judged: nothing measured is lost.
+    await ctx.writeRaw(`${node.name}/oslat.stdout`, outcome.stdout);
+    await ctx.writeRaw(`${node.name}/oslat.stderr`, outcome.stderr);
+  });
   let result: OslatResult | undefined;
   let parseError: unknown;
   try {
@@ -82,8 +83,11 @@ export async function measureOslat(ctx: CaseContext, node: PodNode, args: OslatA
     threads: result.threads.map((t) => ({ where: `${node.name} thread ${t.thread} (cpu ${t.cpu})`, summary: t.summary })),
     overall: { where: `${node.name} all threads`, summary: result.overall },
   };
+  const accelerator = ctx.accelerator(node);
   const details = measurement && {
     ...measurement,
+    // A guest under TCG measures the emulator: never compared with one under KVM (lib/regression/conditions.ts).
+    ...(accelerator ? { accelerator } : {}),
     loadKind: args.load,
     release: result?.release,
     rounding: result?.rounding,

@@ -134,3 +134,19 @@ export function parseTraceScriptOutput(stdout: string): { tracefs: string | null
     missingEvents: lines.flatMap((l) => /^no event (\S+)$/.exec(l)?.[1] ?? []),
   };
 }
+
+/**
+ * The undo of a kfn-trace run, recorded before it starts for the case where the script itself was
+ * killed (SIGKILL) before its own cleanup: switch the instance off and remove it wherever tracefs
+ * is mounted. Safe to repeat; touches nothing but that instance.
+ */
+export function buildInstanceRemovalScript(instance: string): string {
+  if (!INSTANCE.test(instance)) throw new RangeError(`trace instance name must match ${INSTANCE}: ${JSON.stringify(instance)}`);
+  return [
+    `for T in $(awk '$3=="tracefs"{print $2}' /proc/mounts) $(awk '$3=="debugfs"{print $2 "/tracing"}' /proc/mounts); do`,
+    `  I="$T/instances/${instance}"`,
+    '  if [ -d "$I" ]; then echo 0 > "$I/tracing_on"; rmdir "$I" || exit 1; fi',
+    'done',
+    'exit 0',
+  ].join('\n');
+}

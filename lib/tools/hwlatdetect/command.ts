@@ -35,8 +35,8 @@ const FIND_TRACING = [
   '[ -z "$T" ] && [ -n "$D" ] && [ -d "$D/tracing" ] && T="$D/tracing"',
 ];
 
-/** Prints `tracers: <available_tracers>` and `current: <current_tracer>`; mounts tracefs in a folder of its own only for the read. */
-export function buildTracerProbeScript(runDir: string): string {
+// The tracing folder, or one mounted in a folder of the run's own for the length of the script.
+function withTracing(runDir: string): string[] {
   const m = quoteArg(`${runDir}/kfn-tracefs-probe`);
   return [
     'set -u',
@@ -45,15 +45,51 @@ export function buildTracerProbeScript(runDir: string): string {
     `  mkdir -p ${m} && mount -t tracefs nodev ${m} || { echo "no tracefs: none mounted and mounting one failed" >&2; exit 3; }`,
     `  trap 'umount ${m}; rmdir ${m}' EXIT; T=${m}`,
     'fi',
+  ];
+}
+
+/**
+ * Prints `tracers: <available_tracers>`, `current: <current_tracer>` and `file <name>=<value>` for
+ * every global file hwlatdetect writes, read before it runs; mounts nothing that outlives it.
+ */
+export function buildTracerProbeScript(runDir: string): string {
+  return [
+    ...withTracing(runDir),
     'echo "tracers: $(cat "$T/available_tracers")"',
     'echo "current: $(cat "$T/current_tracer")"',
+    ...SAVED.map((f) => `[ -r "$T/${f}" ] && echo "file ${f}=$(cat "$T/${f}")"`),
+    'exit 0',
   ].join('\n');
 }
 
-export function parseTracerProbe(stdout: string): { tracers: string[]; current: string | null } {
+export interface TracerProbe {
+  tracers: string[];
+  current: string | null;
+  /** The global files hwlatdetect writes, as they were. */
+  saved: Record<string, string>;
+}
+
+export function parseTracerProbe(stdout: string): TracerProbe {
   const tracers = /^tracers: (.*)$/m.exec(stdout)?.[1];
   if (tracers === undefined) throw new Error(`the tracer probe printed no "tracers:" line: ${JSON.stringify(stdout.slice(0, 200))}`);
-  return { tracers: tracers.trim().split(/\s+/).filter(Boolean), current: /^current: (\S+)$/m.exec(stdout)?.[1] ?? null };
+  const saved: Record<string, string> = {};
+  for (const m of stdout.matchAll(/^file ([a-z_/]+)=(.*)$/gm)) saved[m[1] as string] = (m[2] as string).trim();
+  return { tracers: tracers.trim().split(/\s+/).filter(Boolean), current: /^current: (\S+)$/m.exec(stdout)?.[1] ?? null, saved };
+}
+
+/**
+ * The undo of a hwlatdetect run, recorded before it starts for the case where neither kfn-hwlat
+ * nor the harness lives to restore: while the hwlat tracer is still set, put back the values
+ * read beforehand. Safe to repeat; does nothing once someone else set another tracer.
+ */
+export function buildHwlatRestoreScript(runDir: string, probe: TracerProbe): string {
+  const writes = [...SAVED].reverse().flatMap((f) => (probe.saved[f] === undefined ? [] : [`echo ${quoteArg(probe.saved[f] as string)} > "$T/${f}"`]));
+  return [
+    ...withTracing(runDir),
+    '[ "$(cat "$T/current_tracer")" = hwlat ] || exit 0',
+    `echo ${quoteArg(probe.current ?? 'nop')} > "$T/current_tracer"`,
+    ...writes,
+  ].join('\n');
 }
 
 const SAVED = ['tracing_on', 'tracing_thresh', 'tracing_cpumask', 'hwlat_detector/width', 'hwlat_detector/window'] as const;

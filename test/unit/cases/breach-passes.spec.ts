@@ -78,6 +78,10 @@ describe('cases/breach-passes (trace at a breach)', () => {
     expect(d?.text).to.include('(Diagnostic pass after max ≤ 50 ms (assert) broke: cyclictest for up to 60 s, thread 0 on CPU 1 broke at 57280 us.)');
     expect(d?.traceFiles).to.deep.equal(['timer/host/trace-breach.txt']);
     expect(ctx.raws.get('host/trace-breach.txt')).to.match(/^# kvmfornfv: host CPU 1/);
+    // The instance's removal is an undo step of the case, registered before the script went up.
+    await ctx.cleanup.unwind();
+    const undo = session.callsOf('exec').find((c) => c.command.includes('instances/kfn-20261125-120000-abcd-host'));
+    expect(undo?.command).to.include('rmdir "$I"');
   });
 
   it('says so, and keeps no trace, when the breach did not come back in the pass', async () => {

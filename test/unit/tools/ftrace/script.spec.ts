@@ -1,7 +1,7 @@
 // The kfn-trace script as text: what it writes is the suite's own instance only, and every exit
 // undoes it. Running it against a kernel is the lab's job (test/lab/trace-on-breach.spec.ts).
 import { expect } from 'chai';
-import { buildTraceScript, formatCpuMask, parseTraceScriptOutput, TRACE_EVENTS } from '../../../../lib/tools/ftrace/script.ts';
+import { buildInstanceRemovalScript, buildTraceScript, formatCpuMask, parseTraceScriptOutput, TRACE_EVENTS } from '../../../../lib/tools/ftrace/script.ts';
 
 const base = { instance: 'kfn-20261207-host', cpus: [1], bufferKbPerCpu: 8192, bufferKbTotalCap: 262144, events: [...TRACE_EVENTS], outPath: '/tmp/kfn-x/t.trace', readyPath: '/tmp/kfn-x/t.ready' };
 
@@ -52,6 +52,13 @@ describe('tools/ftrace/script', () => {
   it('waits for a stop file, bounded, in companion mode', () => {
     const script = buildTraceScript({ ...base, run: { stopFile: '/tmp/kfn-x/stop', maxS: 90 } });
     expect(script).to.include('while [ ! -e /tmp/kfn-x/stop ] && [ $i -lt 1800 ]');
+  });
+
+  it('removes a killed script\'s instance wherever tracefs is mounted, and nothing else', () => {
+    const undo = buildInstanceRemovalScript('kfn-20261207-host');
+    expect(undo).to.include('I="$T/instances/kfn-20261207-host"');
+    expect(undo).to.include('if [ -d "$I" ]; then echo 0 > "$I/tracing_on"; rmdir "$I" || exit 1; fi');
+    expect(() => buildInstanceRemovalScript('*')).to.throw(/kfn-/);
   });
 
   it('reads back where tracefs was and which events the kernel lacked', () => {

@@ -2,7 +2,7 @@
 // its command line, and the wrapper that keeps the global tracing files as they were.
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { buildHwlatdetectCommand, buildHwlatWrapperScript, parseTracerProbe } from '../../../../lib/tools/hwlatdetect/command.ts';
+import { buildHwlatdetectCommand, buildHwlatRestoreScript, buildHwlatWrapperScript, parseTracerProbe } from '../../../../lib/tools/hwlatdetect/command.ts';
 import { parseHwlatdetectOutput } from '../../../../lib/tools/hwlatdetect/parse.ts';
 import { replaceOnce } from '../cyclictest/fixtures.ts';
 import { catchParseError } from '../../../support/parse-error.ts';
@@ -56,8 +56,18 @@ describe('tools/hwlatdetect', () => {
     expect(script).to.include("trap finish EXIT");
   });
 
-  it('reads the tracer probe, and refuses output without the tracers line', () => {
-    expect(parseTracerProbe('tracers: blk function nop\ncurrent: nop\n')).to.deep.equal({ tracers: ['blk', 'function', 'nop'], current: 'nop' });
+  it('reads the tracer probe with the files hwlatdetect will write, and refuses output without the tracers line', () => {
+    expect(parseTracerProbe('tracers: blk function nop\ncurrent: nop\n')).to.deep.equal({ tracers: ['blk', 'function', 'nop'], current: 'nop', saved: {} });
+    const probe = parseTracerProbe('tracers: hwlat nop\ncurrent: nop\nfile tracing_on=1\nfile tracing_thresh=0\nfile tracing_cpumask=f\nfile hwlat_detector/width=500000\n');
+    expect(probe.saved).to.deep.equal({ tracing_on: '1', tracing_thresh: '0', tracing_cpumask: 'f', 'hwlat_detector/width': '500000' });
     expect(() => parseTracerProbe('')).to.throw(/no "tracers:" line/);
+  });
+
+  it('undoes a killed run from what the probe read: only while hwlat is still the tracer, tracing_on last', () => {
+    const probe = parseTracerProbe('tracers: hwlat nop\ncurrent: nop\nfile tracing_on=1\nfile tracing_thresh=0\nfile tracing_cpumask=f\n');
+    const script = buildHwlatRestoreScript('/tmp/kfn-x', probe);
+    expect(script).to.include('[ "$(cat "$T/current_tracer")" = hwlat ] || exit 0');
+    const writes = [...script.matchAll(/^echo (\S+) > "\$T\/(\S+)"$/gm)].map((m) => `${m[2]}=${m[1]}`);
+    expect(writes).to.deep.equal(['current_tracer=nop', 'tracing_cpumask=f', 'tracing_thresh=0', 'tracing_on=1']);
   });
 });
