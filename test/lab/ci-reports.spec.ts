@@ -82,7 +82,7 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
     ]);
     for (const s of series) for (const [, max] of s.values) expect(max).to.be.a('number').greaterThan(0);
     // oslat: one point per thread and one for all threads, per node, under the case's own name.
-    const oslat = await influx!.query(`SELECT max_us, p99_us FROM kvmfornfv_oslat WHERE build = '${BUILD_TAG}' AND series =~ /overall/ GROUP BY node`, 'kvmfornfv');
+    const oslat = await influx!.query(`SELECT max_us, p99_us FROM kvmfornfv_oslat WHERE build = '${BUILD_TAG}' AND "series" =~ /overall/ GROUP BY node`, 'kvmfornfv');
     expect((oslat.results[0]?.series ?? []).map((s) => [s.tags?.node, s.values.length]).sort()).to.deep.equal([
       ['guest', 2],
       ['host', 2],
