@@ -14,6 +14,7 @@ import { parseCyclictestVersion } from '../tools/cyclictest/version.ts';
 import { loadArgsShape, startLoad } from './load.ts';
 import { parseCaseArgs } from './case-args.ts';
 import type { LocatedSummary } from './latency-figures.ts';
+import { traceTimerBreach, type BreachDiagnosis } from './breach-passes.ts';
 
 const timerArgsSchema = z.strictObject({
   duration_s: z.number().positive().default(60),
@@ -39,6 +40,8 @@ export interface TimerMeasurement {
   loadKind: string;
   threads: LocatedSummary[];
   overall: LocatedSummary;
+  /** Set when the overall max broke an assert limit and the case traced a diagnostic pass. */
+  breach?: BreachDiagnosis;
 }
 
 /** All threads' 1 µs buckets as `[lower, upper inclusive, count]`, kept for the report's plots. */
@@ -116,18 +119,17 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     threads: threads.map(({ where, summary }) => ({ where, summary })),
     overall: { where: `${node.name} all threads`, summary: result.overall },
   };
-  if (measurement) {
-    const accelerator = ctx.accelerator(node);
-    ctx.recordDetails(node.name, {
-      ...measurement,
-      // A guest under TCG measures the emulator: never compared with one under KVM (lib/regression/conditions.ts).
-      ...(accelerator ? { accelerator } : {}),
-      command: command.argv.join(' '),
-      breakThread: result?.breakThread ?? null,
-      histogram: mergeThreadHistograms(result?.threads ?? []),
-      ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
-    });
-  }
+  const accelerator = ctx.accelerator(node);
+  const recorded = measurement && {
+    ...measurement,
+    // A guest under TCG measures the emulator: never compared with one under KVM (lib/regression/conditions.ts).
+    ...(accelerator ? { accelerator } : {}),
+    command: command.argv.join(' '),
+    breakThread: result?.breakThread ?? null,
+    histogram: mergeThreadHistograms(result?.threads ?? []),
+    ...(outcome.interrupted ? { interrupted: outcome.interrupted } : {}),
+  };
+  if (recorded) ctx.recordDetails(node.name, recorded);
   requireCompleteMeasurement(outcome, `cyclictest on ${node.name}`);
   if (json === undefined) throw new MeasurementError(`cyclictest on ${node.name} wrote no JSON file at ${command.jsonPath}`);
   if (parseError !== undefined || !result || !measurement) throw parseError ?? new MeasurementError(`cyclictest on ${node.name}: no result`);
@@ -141,5 +143,9 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
   if (result.breakThread !== undefined) {
     throw new MeasurementError(`cyclictest on ${node.name} stopped on its break threshold (thread ${result.breakThread}, ${result.breakValue} us)`);
   }
-  return measurement;
+  // The full-length measurement is judged as it is; a breach is explained by a separate pass.
+  const breach = await traceTimerBreach(ctx, node, { binary, mainCpu, intervalUs: args.interval_us, priority: args.priority, histogramUs: args.histogram_us, overall: result.overall });
+  if (!breach || !recorded) return measurement;
+  ctx.recordDetails(node.name, { ...recorded, breach });
+  return { ...measurement, breach };
 }

@@ -69,7 +69,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .addOption(new Option('--lab-guest <kind>', "without --pod: the lab's guest, a QEMU VM booting Debian's RT kernel, or a namespace on the host's kernel (quicker)").choices(['vm', 'namespace']).default('vm'))
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
       .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')
-      .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build');
+      .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build')
+      .option('--trace-on-breach', 'a latency case whose max broke its limit runs a bounded diagnostic pass traced in a tracefs instance of its own, and says what ran on the CPU', false);
 
   addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
     async (options: RunCommandOptions) => {

@@ -15,6 +15,7 @@ import { createProgress } from '../harness/progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
 import { parseRegressionPolicy } from '../regression/index.ts';
 import { parsePreflightPolicy } from '../audit/severity.ts';
+import { parseTraceOnBreachPolicy } from '../config/trace-on-breach.ts';
 import { explainFailures } from '../report/explanations.ts';
 import { buildForwardingComparison } from '../report/comparison.ts';
 import { listCaseMetrics } from '../cases/metrics.ts';
@@ -57,6 +58,8 @@ export interface RunCommandOptions {
   baseline?: string;
   /** --compare-across kernel,qemu: compare with the baseline even across these changes. */
   compareAcross?: string;
+  /** --trace-on-breach: a broken max limit is explained by a kernel trace of a diagnostic pass. */
+  traceOnBreach?: boolean;
 }
 
 export function makeRunId(now = new Date()): string {
@@ -73,6 +76,7 @@ async function validateInputs(options: RunCommandOptions): Promise<{ catalogue: 
   const profile = options.pod ? loadThresholds(profileName, { podName: loadPod(options.pod).name, knownMetrics }) : loadThresholds(profileName, { knownMetrics });
   parseRegressionPolicy(profile.sections.regression, profile.file);
   parsePreflightPolicy(profile.sections.preflight, profile.file);
+  parseTraceOnBreachPolicy(profile.sections.trace_on_breach, profile.file);
   createPushReporters({ enabled: options.report, log: () => {} });
   parseCompareAcross(options.compareAcross);
   await checkBaselineOption(options.baseline);
@@ -200,6 +204,7 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
         recordSystemInfo: sessions.recordSystemInfo,
         recordToolVersion: sessions.recordToolVersion,
         nodeInfo: (name) => sessions.systemInfo[name],
+        traceOnBreach: options.traceOnBreach === true,
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
         ...(undoLogs ? { recordUndo: undoLogs.record } : {}),
       },

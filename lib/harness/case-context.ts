@@ -55,6 +55,10 @@ export interface CaseContext {
   recordDetails(key: string, value: unknown): void;
   recordSystemInfo(info: NodeSystemInfo): void;
   recordToolVersion(node: string, tool: string, version: string): void;
+  /** --trace-on-breach: every case that can explains a broken max limit with a kernel trace. */
+  readonly traceOnBreach?: boolean;
+  /** What is known of a node so far (sysinfo, a launched guest's record with its vCPU threads). */
+  nodeInfo?(name: string): NodeSystemInfo | undefined;
   /** Set when the node's figures come from software emulation (a launched guest under TCG): the label to show beside them. */
   emulation(node: PodNode): string | undefined;
   /** The accelerator a guest the harness launched runs under; undefined for any other node. */

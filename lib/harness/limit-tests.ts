@@ -8,10 +8,12 @@ import type { CaseContext } from './case-context.ts';
 
 export interface LimitTestOptions {
   /**
-   * Why a limit cannot apply to this setup, known before anything runs (e.g. a figure the
-   * declared clock case cannot give): the test is skipped with that reason, never passed.
+   * Why a limit cannot apply to this setup (a figure the declared clock case cannot give, a
+   * kernel without the tracer the tool needs): the test is skipped with that reason, never passed.
    */
   withheld?: (limit: Limit) => string | undefined;
+  /** Why a limit failed, when the case found out (a trace at the breach): added to the failure message. */
+  explain?: (limit: Limit) => string | undefined;
 }
 
 // The label every test about an emulated guest carries, in JUnit properties and output alike.
@@ -23,17 +25,17 @@ export function annotateEmulation(ctx: CaseContext, node: PodNode): void {
 /** Declares an `it` per limit that applies to the node; figures are read when the test runs. */
 export function declareLimitTests(ctx: CaseContext, node: PodNode, figuresFor: (metric: string) => Figure[], options: LimitTestOptions = {}): void {
   for (const limit of ctx.limitsFor(node)) {
-    const withheld = options.withheld?.(limit);
-    if (withheld) {
-      it(`${describeLimit(limit)} (${limit.action})`, function () {
+    it(`${describeLimit(limit)} (${limit.action})`, function () {
+      // Asked when the test runs: what the measurement found out (a kernel without the tracer) counts too.
+      const withheld = options.withheld?.(limit);
+      if (withheld) {
         ctx.annotate({ properties: { metric: limit.metric, action: limit.action, outcome: 'not computed' }, skipReason: withheld });
         this.skip();
-      });
-      continue;
-    }
-    it(`${describeLimit(limit)} (${limit.action})`, function () {
+      }
       annotateEmulation(ctx, node);
-      const verdict = evaluateLimit(limit, figuresFor(limit.metric));
+      const judged = evaluateLimit(limit, figuresFor(limit.metric));
+      const why = judged.outcome === 'fail' ? options.explain?.(limit) : undefined;
+      const verdict = why ? { ...judged, message: `${judged.message}. ${why}` } : judged;
       // A monitor limit never fails the run, but an unknown figure must not read as a pass:
       // it is reported as skipped with the reason. Under assert it stays an error.
       if (verdict.outcome === 'unknown' && limit.action === 'monitor') {

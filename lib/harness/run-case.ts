@@ -37,6 +37,8 @@ export interface RunScope {
   recordToolVersion(node: string, tool: string, version: string): void;
   /** What is known of a node so far (sysinfo, a launched guest's record). */
   nodeInfo?(node: string): NodeSystemInfo | undefined;
+  /** --trace-on-breach from the command line. */
+  traceOnBreach?: boolean;
   /** Mocha timeout for one hook or test. */
   hookTimeoutMs: number;
   /** Records undo commands in the nodes' undo logs; absent in dry runs. */
@@ -100,6 +102,8 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     recordSystemInfo: scope.recordSystemInfo,
     recordToolVersion: scope.recordToolVersion,
     accelerator: (node) => scope.nodeInfo?.(node.name)?.launch?.accelerator,
+    traceOnBreach: scope.traceOnBreach === true,
+    nodeInfo: (name) => scope.nodeInfo?.(name),
     emulation: (node) => {
       const launch = scope.nodeInfo?.(node.name)?.launch;
       return launch?.emulated ? `${node.name} is a QEMU guest under TCG, software emulation: its figures test function, not real-time quality` : undefined;

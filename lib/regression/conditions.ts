@@ -37,6 +37,22 @@ export function readTimerConditions(command: unknown): Record<string, string | n
   };
 }
 
+/** oslat's priority and bucket size (the overflow bound of its percentiles), read back from its command. */
+export function readOslatConditions(command: unknown): Record<string, string | null> {
+  const tokens = typeof command === 'string' ? command.trim().split(/\s+/) : [];
+  // oslat's own defaults apply when an option is absent: no SCHED_FIFO, 32 buckets.
+  return {
+    'oslat priority (priority)': tokens.length ? (readOption(tokens, '-f', '--rtprio') ?? 'default') : null,
+    'oslat buckets (bucket_size)': tokens.length ? (readOption(tokens, '-b', '--bucket-size') ?? '32') : null,
+  };
+}
+
+/** hwlatdetect's threshold, window and width, as recorded. */
+export function readHwlatdetectConditions(d: Record<string, unknown>): Record<string, string | null> {
+  const us = (v: unknown) => (typeof v === 'number' ? `${v} us` : null);
+  return { 'threshold (threshold_us)': us(d.thresholdUs), 'sample window (window_us)': us(d.windowUs), 'sample width (width_us)': us(d.widthUs) };
+}
+
 function readForwarder(details: Record<string, unknown>): string | null {
   const f = details.forwarder;
   const description = isObject(details.topology) ? str(details.topology.description) : null;

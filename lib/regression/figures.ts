@@ -4,7 +4,7 @@
 // skipped with a note, never silently.
 import type { CaseResult, LatencySummary } from '../results/model.ts';
 import type { FigureMetric } from '../results/regression-report.ts';
-import { readAccelerator, readDeviceInterruptConditions, readForwardingConditions, readTimerConditions } from './conditions.ts';
+import { readAccelerator, readDeviceInterruptConditions, readForwardingConditions, readHwlatdetectConditions, readOslatConditions, readTimerConditions } from './conditions.ts';
 import { isObject, percent, str } from './values.ts';
 
 /** How a metric gets worse: throughput falls, latency rises. */
@@ -118,9 +118,10 @@ function unmeasuredLatency(base: FigureBase, where: string, unit: string, note: 
 /**
  * Timer (lib/cases/timer.ts): details[<node name>] = { node, version, durationS, load, threads, overall, command }.
  * Only `overall` is compared: per-thread figures multiply the comparisons and with them the
- * false alarms, while the worst thread already shows in the overall max and p99.
+ * false alarms, while the worst thread already shows in the overall max and p99. oslat records
+ * the same shape (lib/cases/oslat.ts) and is read the same way, with its own conditions.
  */
-export function extractTimerFigures(result: CaseResult): Extraction {
+export function extractTimerFigures(result: CaseResult, readConditions: (command: unknown) => Record<string, string | null> = readTimerConditions): Extraction {
   const figures: RegressionFigure[] = [];
   const notes: string[] = [];
   for (const [key, value] of Object.entries(result.details)) {
@@ -129,7 +130,7 @@ export function extractTimerFigures(result: CaseResult): Extraction {
       continue;
     }
     const node = typeof value.node === 'string' ? value.node : key;
-    const context: FigureContext = { load: value.load, durationS: value.durationS, conditions: { ...readTimerConditions(value.command), ...readAccelerator(value) } };
+    const context: FigureContext = { load: value.load, durationS: value.durationS, conditions: { ...readConditions(value.command), ...readAccelerator(value) } };
     figures.push(...latencyFigures({ caseName: result.caseName, node, context }, value.overall));
   }
   const absent = (b: RegressionFigure): AbsentFigure => {
@@ -252,8 +253,33 @@ export function extractDeviceInterruptFigures(result: CaseResult): Extraction {
   return { figures, notes, absent };
 }
 
+/**
+ * hwlatdetect (lib/cases/hwlatdetect.ts): details[<host>] = { maxUs, maxBelowThreshold, thresholdUs, ... }.
+ * A max below the threshold is compared as the threshold, the bound it is known to stay under.
+ */
+export function extractHwlatdetectFigures(result: CaseResult): Extraction {
+  const figures: RegressionFigure[] = [];
+  const notes: string[] = [];
+  for (const [node, d] of Object.entries(result.details)) {
+    if (!isObject(d) || typeof d.maxBelowThreshold !== 'boolean' || typeof d.thresholdUs !== 'number') {
+      notes.push(`${result.caseName}: details.${node} is not a hwlatdetect measurement ({ maxUs, maxBelowThreshold, thresholdUs }); skipped`);
+      continue;
+    }
+    const where = 'hwlat tracer';
+    const context: FigureContext = { durationS: typeof d.durationS === 'number' ? d.durationS : null, conditions: readHwlatdetectConditions(d) };
+    const value = d.maxBelowThreshold ? d.thresholdUs : typeof d.maxUs === 'number' ? d.maxUs : null;
+    const figure: RegressionFigure = { id: makeId(result.caseName, node, where, 'max'), caseName: result.caseName, node, where, metric: 'max', unit: 'us', value, context };
+    if (d.maxBelowThreshold) figure.note = `no gap reached the ${d.thresholdUs} us threshold: compared as ${d.thresholdUs} us`;
+    figures.push(figure);
+  }
+  const absent = (): AbsentFigure => ({ context: { durationS: null }, ...(errorOf(result) ? { why: errorOf(result) as string } : {}) });
+  return { figures, notes, absent };
+}
+
 export const FIGURE_EXTRACTORS: Readonly<Record<string, FigureExtractor>> = {
   timer: extractTimerFigures,
+  oslat: (result) => extractTimerFigures(result, readOslatConditions),
+  hwlatdetect: extractHwlatdetectFigures,
   device_interrupt: extractDeviceInterruptFigures,
   baremetal_forwarding: extractForwardingFigures,
   sriov_forwarding: extractForwardingFigures,

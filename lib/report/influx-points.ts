@@ -2,8 +2,8 @@
 // the timer case writes `kvmfornfv_cyclictest_<host load>_idle` (idle, cpustress,
 // memorystress, iostress, as in kvmfornfv's idle_idle ... iostress_idle scenarios), every
 // other case `kvmfornfv_<case_name>`. Timer: one point per node. Forwarding (details.throughput,
-// lib/cases/forwarding-figures.ts): one point per frame size. Others: one point per latency
-// summary in the case's details.
+// lib/cases/forwarding-figures.ts): one point per frame size. hwlatdetect: one point per host.
+// Others (oslat, device_interrupt): one point per latency summary in the case's details.
 //
 // Every point is tagged pod, scenario, installer, build, case, node and load (role,
 // frame_size and series where they apply), so a dashboard can GROUP BY node, load. node is
@@ -39,6 +39,7 @@ export function buildInfluxPoints(run: RunResult): InfluxPoint[] {
     .filter((c) => c.status !== 'skip')
     .flatMap((c) => {
       if (c.caseName === 'timer') return timerPoints(run, c);
+      if (c.caseName === 'hwlatdetect') return hwlatdetectPoints(run, c);
       if (Array.isArray(c.details.throughput)) return forwardingPoints(run, c, c.details.throughput);
       return genericPoints(run, c);
     });
@@ -103,6 +104,24 @@ function timerPoints(run: RunResult, result: CaseResult): InfluxPoint[] {
     if (!isLatencySummary(summary)) continue;
     const where = { node: typeof entry?.node === 'string' ? entry.node : key, load: loadNameOf(entry) ?? 'unknown' };
     points.push({ measurement: `kvmfornfv_cyclictest_${where.load}_idle`, tags: baseTags(run, result, where), fields: summaryFields(summary), timestampNs: caseTimestampNs(result) });
+  }
+  return points;
+}
+
+// hwlatdetect (lib/cases/hwlatdetect.ts) records no distribution: per host, the largest gap
+// (`max_us`, absent when none reached the threshold, then `max_below_threshold` is true), the
+// threshold and how many gaps exceeded it.
+function hwlatdetectPoints(run: RunResult, result: CaseResult): InfluxPoint[] {
+  const points: InfluxPoint[] = [];
+  for (const [key, value] of Object.entries(result.details)) {
+    const d = value as { node?: unknown; maxUs?: unknown; maxBelowThreshold?: unknown; thresholdUs?: unknown; samplesExceeding?: unknown; durationS?: unknown } | null;
+    if (typeof d?.maxBelowThreshold !== 'boolean' || typeof d.samplesExceeding !== 'number') continue;
+    const fields: Record<string, InfluxFieldValue> = { max_below_threshold: d.maxBelowThreshold, samples_exceeding: BigInt(Math.round(d.samplesExceeding)) };
+    if (typeof d.maxUs === 'number') fields.max_us = d.maxUs;
+    if (typeof d.thresholdUs === 'number') fields.threshold_us = d.thresholdUs;
+    if (typeof d.durationS === 'number') fields.duration_s = d.durationS;
+    const where = { node: typeof d.node === 'string' ? d.node : key, load: 'idle' };
+    points.push({ measurement: `kvmfornfv_${result.caseName}`, tags: baseTags(run, result, where), fields, timestampNs: caseTimestampNs(result) });
   }
   return points;
 }

@@ -13,6 +13,7 @@ import { validateTestApiPayload, type TestApiPayload } from '../../lib/report/te
 import { HISTORY_FILE } from '../../lib/regression/history.ts';
 import type { RunResult } from '../../lib/results/model.ts';
 import { findChromium, visitPage } from '../support/chromium.ts';
+import { readJenkinsJunit } from '../support/jenkins-junit-reader.ts';
 import { runCliProcess, type CliRun } from '../support/cli.ts';
 import { findInfluxd, startPrivateInfluxd, type PrivateInfluxd } from '../support/influxd.ts';
 
@@ -65,9 +66,11 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
   it('appends one TestAPI payload per case and run to the file:// URL, each passing TestAPI\'s validation', () => {
     const payloads = readFileSync(payloadFile, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as TestApiPayload);
     const row = (name: string) => ['kvmfornfv', name, 'master', BUILD_TAG];
-    expect(payloads.map((p) => [p.project_name, p.case_name, p.version, p.build_tag])).to.deep.equal([row('timer'), row('device_interrupt'), row('timer'), row('device_interrupt')]);
+    // hwlatdetect is skipped on the lab (no hwlat tracer), and Xtesting pushes no skipped case.
+    const pushed = [row('timer'), row('oslat'), row('device_interrupt')];
+    expect(payloads.map((p) => [p.project_name, p.case_name, p.version, p.build_tag])).to.deep.equal([...pushed, ...pushed]);
     for (const payload of payloads) expect(validateTestApiPayload(payload)).to.deep.equal([]);
-    expect(payloads.map((p) => p.criteria)).to.deep.equal(runs.flatMap(({ result }) => result.cases.map((c) => (c.status === 'pass' ? 'PASS' : 'FAIL'))));
+    expect(payloads.map((p) => p.criteria)).to.deep.equal(runs.flatMap(({ result }) => result.cases.filter((c) => c.status !== 'skip').map((c) => (c.status === 'pass' ? 'PASS' : 'FAIL'))));
   });
 
   it('writes points to InfluxDB that a query reads back: host and guest, for each run', async () => {
@@ -78,6 +81,13 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
       ['host', 2],
     ]);
     for (const s of series) for (const [, max] of s.values) expect(max).to.be.a('number').greaterThan(0);
+    // oslat: one point per thread and one for all threads, per node, under the case's own name.
+    const oslat = await influx!.query(`SELECT max_us, p99_us FROM kvmfornfv_oslat WHERE build = '${BUILD_TAG}' AND "series" =~ /overall/ GROUP BY node`, 'kvmfornfv');
+    expect((oslat.results[0]?.series ?? []).map((s) => [s.tags?.node, s.values.length]).sort()).to.deep.equal([
+      ['guest', 2],
+      ['host', 2],
+    ]);
+    for (const s of oslat.results[0]?.series ?? []) for (const [, max] of s.values) expect(max).to.be.a('number').at.least(0);
     const irq = await influx!.query(`SELECT p99_us FROM kvmfornfv_device_interrupt WHERE build = '${BUILD_TAG}' GROUP BY node, load`, 'kvmfornfv');
     const irqSeries = irq.results[0]?.series ?? [];
     expect(irqSeries.length).to.be.greaterThan(0);
@@ -92,14 +102,23 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
       const check = spawnSync('xmllint', ['--noout', '--schema', XSD, join(dir, 'junit.xml')], { encoding: 'utf8' });
       expect(check.status, check.stderr).to.equal(0);
     }
-    expect(readFileSync(join(runs[1]!.dir, 'junit.xml'), 'utf8')).to.include('name="kvmfornfv.regression"');
+    const xml = readFileSync(join(runs[1]!.dir, 'junit.xml'), 'utf8');
+    expect(xml).to.include('name="kvmfornfv.regression"');
+    const cases = readJenkinsJunit(xml).flatMap((s) => s.cases);
+    const oslat = cases.filter((c) => c.className === 'kvmfornfv.latency.oslat');
+    expect(oslat.map((c) => c.name)).to.include.members(['host: oslat measured every RT CPU', 'guest: oslat measured every RT CPU', 'guest: max ≤ 250000 us (assert)']);
+    expect(oslat.find((c) => c.name === 'guest: oslat measured every RT CPU')?.stdout).to.match(/<measurement><name>guest_max_us<\/name><value>\d+/);
+    // hwlatdetect on a kernel without the hwlat tracer: skipped with that reason, never passed.
+    const hwlat = cases.filter((c) => c.className === 'kvmfornfv.latency.hwlatdetect');
+    expect(hwlat.length).to.be.greaterThan(0);
+    for (const c of hwlat) expect(`${c.status} ${c.skippedMessage}`, c.name).to.match(/^SKIPPED .*has no hwlat tracer/);
   });
 
   it('gives the second run a regression verdict against the first, like with like, monitor-only on the lab', () => {
     const regression = runs[1]!.result.regression;
     expect(regression?.baseline?.runId).to.equal(runs[0]!.result.runId);
     expect(regression?.compared.length).to.be.greaterThan(0);
-    expect(new Set(regression?.compared.map((f) => f.caseName))).to.deep.equal(new Set(['timer', 'device_interrupt']));
+    expect(new Set(regression?.compared.map((f) => f.caseName))).to.deep.equal(new Set(['timer', 'oslat', 'device_interrupt']));
     for (const figure of regression?.compared ?? []) {
       expect(figure.effectiveAction).to.equal('monitor');
       expect(figure.comparedOn).to.be.a('string').and.not.equal('');
@@ -110,7 +129,9 @@ describe('lab: run -r twice, the second against the first (issue 6, done when)',
 
   it('writes report.html that renders in Chromium with no console error and its plots drawn', async () => {
     const page = join(runs[1]!.dir, 'report.html');
-    const svgs = (readFileSync(page, 'utf8').match(/<svg\b/g) ?? []).length;
+    const html = readFileSync(page, 'utf8');
+    expect(html).to.match(/oslat/);
+    const svgs = (html.match(/<svg\b/g) ?? []).length;
     expect(svgs).to.be.at.least(3);
     const drawn = '[...document.querySelectorAll("figure svg")].filter((s) => s.getBoundingClientRect().width > 300 && s.querySelectorAll("path").length > 10).length';
     const visit = await visitPage(pathToFileURL(page).href, { evaluate: [drawn] });

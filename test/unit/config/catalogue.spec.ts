@@ -17,15 +17,15 @@ describe('catalogue (testcases/testcases.yaml)', () => {
   it('declares the tiers and cases of the test plan with the conventional names', () => {
     expect(catalogue.tiers.map((t) => [t.name, t.cases.map((c) => c.caseName)])).to.deep.equal([
       ['preflight', ['preflight']],
-      ['latency', ['timer', 'device_interrupt']],
+      ['latency', ['timer', 'oslat', 'hwlatdetect', 'device_interrupt']],
       ['forwarding', ['baremetal_forwarding', 'sriov_forwarding', 'ovs_dpdk_forwarding']],
     ]);
   });
 
   it('selects a case, a tier or all, as run_tests does', () => {
     expect(selectCases(catalogue, 'timer').map((c) => c.caseName)).to.deep.equal(['timer']);
-    expect(selectCases(catalogue, 'latency').map((c) => c.caseName)).to.deep.equal(['timer', 'device_interrupt']);
-    expect(selectCases(catalogue, 'all')).to.have.length(6);
+    expect(selectCases(catalogue, 'latency').map((c) => c.caseName)).to.deep.equal(['timer', 'oslat', 'hwlatdetect', 'device_interrupt']);
+    expect(selectCases(catalogue, 'all')).to.have.length(8);
   });
 
   it('rejects an unknown selection, listing the valid ones', () => {
