@@ -47,6 +47,8 @@ export interface CaseContext {
   writeRaw(relativePath: string, content: string | Buffer): Promise<string>;
   /** Keeps a figure in results.json under this case's `details`, whatever the verdict. */
   recordDetails(key: string, value: unknown): void;
+  /** Keeps when a measurement ran on a node, from that node's clock (ms since the epoch). */
+  recordWindow(node: string, what: string, window: { startMs: number; endMs: number }): void;
   recordSystemInfo(info: NodeSystemInfo): void;
   recordToolVersion(node: string, tool: string, version: string): void;
   /** Set when the node's figures come from software emulation (a launched guest under TCG): the label to show beside them. */

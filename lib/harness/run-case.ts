@@ -8,7 +8,7 @@ import Mocha from 'mocha';
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { CatalogueCase } from '../config/catalogue.ts';
 import type { NodeSession } from '../remote/types.ts';
-import type { CaseResult, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
+import type { CaseResult, MeasurementWindow, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
 import { combineStatuses } from '../results/status.ts';
 import type { ThresholdProfile } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
@@ -48,6 +48,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
   await mkdir(rawDir, { recursive: true });
   const rawOutputs: string[] = [];
   const details: Record<string, unknown> = {};
+  const windows: MeasurementWindow[] = [];
   const events = createRunEvents();
   const cleanup = new CleanupStack({ log: scope.log });
   const clock = new PhaseClock();
@@ -92,6 +93,9 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     },
     recordDetails: (key, value) => {
       details[key] = value;
+    },
+    recordWindow: (node, what, w) => {
+      windows.push({ node, what, start: new Date(w.startMs).toISOString(), end: new Date(w.endMs).toISOString() });
     },
     recordSystemInfo: scope.recordSystemInfo,
     recordToolVersion: scope.recordToolVersion,
@@ -178,6 +182,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     details,
     rawOutputs,
     phasesMs: clock.totals(),
+    ...(windows.length > 0 ? { windows } : {}),
   };
 }
 
