@@ -47,6 +47,12 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+function positiveCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`expected a whole number from 1 to 1024, got "${value}"`);
+  return n;
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kvmfornfv-test')
     .description('KVM-for-NFV test plan: timer, device interrupt and packet-forwarding latency on an NFV pod')
@@ -68,7 +74,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .addOption(new Option('--lab-guest <kind>', "without --pod: the lab's guest, a QEMU VM booting Debian's RT kernel, or a namespace on the host's kernel (quicker)").choices(['vm', 'namespace']).default('vm'))
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
       .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')
-      .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build');
+      .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build')
+      .option('--parallel <n>', 'compute groups (a host and its guests) measured at once in the preflight and latency tiers (default: all)', positiveCount);
 
   addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
     async (options: RunCommandOptions) => {

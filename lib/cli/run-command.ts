@@ -13,6 +13,7 @@ import { describeError } from '../errors.ts';
 import { installAbortHandlers } from '../harness/abort.ts';
 import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
+import { createGroupBoard } from '../harness/group-progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
 import { parseRegressionPolicy } from '../regression/index.ts';
 import { parsePreflightPolicy } from '../audit/severity.ts';
@@ -55,6 +56,8 @@ export interface RunCommandOptions {
   baseline?: string;
   /** --compare-across kernel,qemu: compare with the baseline even across these changes. */
   compareAcross?: string;
+  /** --parallel N: compute groups measured at once (default all). */
+  parallel?: number;
 }
 
 export function makeRunId(now = new Date()): string {
@@ -152,6 +155,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
   try {
     const lock = options.dryRun ? undefined : await lockPod({ pod, sessions, runId, buildTag: environment.buildTag, log, onLost: onLockLost });
     if (lock) releaseLock = () => lock.release();
+    for (const r of lock?.refused ?? []) notes.push(`compute group ${r.unit} was not measured: ${r.reason}`);
     if (selectionNeedsGuests(selectCases(catalogue, options.test))) {
       guests = await startPodGuests({ pod, sessions, dryRun: options.dryRun, log, note: (l) => progress.note(l) });
       notes.push(...guestNotes(guests));
@@ -166,6 +170,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
       nodes: sessions.systemInfo,
       tools: sessions.tools,
       notes,
+      ...(options.parallel ? { parallel: options.parallel } : {}),
       scope: {
         runId,
         runDir,
@@ -181,6 +186,7 @@ export async function runCommand(options: RunCommandOptions): Promise<number> {
         recordToolVersion: sessions.recordToolVersion,
         nodeInfo: (name) => sessions.systemInfo[name],
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
+        board: (groups) => createGroupBoard({ groups }),
       },
     });
   } catch (error) {

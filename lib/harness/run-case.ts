@@ -17,6 +17,7 @@ import { PhaseClock } from './phases.ts';
 import { setActiveCase, type CaseContext, type TestAnnotation } from './case-context.ts';
 import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
 import type { Progress } from './progress.ts';
+import type { GroupBoard } from './group-progress.ts';
 
 export const SUITES_DIR = fileURLToPath(new URL('../../testcases/', import.meta.url));
 
@@ -38,6 +39,8 @@ export interface RunScope {
   nodeInfo?(node: string): NodeSystemInfo | undefined;
   /** Mocha timeout for one hook or test. */
   hookTimeoutMs: number;
+  /** Progress of compute groups measured side by side; default: none shown. */
+  board?: (groups: readonly string[]) => GroupBoard;
   suitesDir?: string;
 }
 
@@ -134,9 +137,8 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
 
   let caseError: unknown;
   let testcases: TestcaseResult[] = [];
-  setActiveCase(context);
   try {
-    await loadSuiteAfresh(mocha, suiteFile);
+    await loadSuiteFor(context, mocha, suiteFile);
     const onAbort = () => runner.abort();
     const runner = mocha.run();
     scope.signal.addEventListener('abort', onAbort, { once: true });
@@ -152,8 +154,6 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     });
   } catch (error) {
     caseError = error;
-  } finally {
-    setActiveCase(undefined);
   }
   leaveJudge?.();
   const cleanupReports = await clock.run('cleanup', () => cleanup.unwind());
@@ -187,6 +187,23 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
 }
 
 let suiteLoads = 0;
+let loading: Promise<void> = Promise.resolve();
+
+// Suites read their context with useCase() while they load, from one process-wide slot:
+// groups running cases side by side load one suite at a time.
+async function loadSuiteFor(context: CaseContext, mocha: Mocha, file: string): Promise<void> {
+  const previous = loading;
+  let release!: () => void;
+  loading = new Promise<void>((r) => (release = r));
+  await previous;
+  setActiveCase(context);
+  try {
+    await loadSuiteAfresh(mocha, file);
+  } finally {
+    setActiveCase(undefined);
+    release();
+  }
+}
 
 // Mocha's loader goes through Node's module cache, so a suite file would declare its tests
 // for the first case only; two catalogue cases may share a suite with different args. A
