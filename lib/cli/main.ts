@@ -5,6 +5,7 @@ import { ConfigError, describeError, isKfnError } from '../errors.ts';
 import { EXIT } from '../results/exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
 import { labCommand, labImageCommand } from './lab-command.ts';
+import { MAX_LAB_COMPUTES } from '../lab/plan.ts';
 import { reportCommand } from './report-command.ts';
 
 export async function main(argv: string[]): Promise<void> {
@@ -104,7 +105,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('up')
     .description('lab up')
     .addOption(new Option('--guest <kind>', 'the guest: a QEMU VM each run launches, or a namespace on the host kernel').choices(['vm', 'namespace']).default('vm'))
-    .action(async (options: { guest: 'vm' | 'namespace' }) => {
+    .option('--computes <n>', `compute groups, each a host namespace with its guest (1 to ${MAX_LAB_COMPUTES})`, (v: string) => {
+      const n = positiveCount(v);
+      if (n > MAX_LAB_COMPUTES) throw new InvalidArgumentError(`expected at most ${MAX_LAB_COMPUTES} compute groups, got ${n}`);
+      return n;
+    }, 1)
+    .action(async (options: { guest: 'vm' | 'namespace'; computes: number }) => {
       setExit(await labCommand('up', options));
     });
   for (const action of ['down', 'status'] as const) {
