@@ -166,15 +166,24 @@ export async function runFanOut(input: FanOutInput): Promise<{ blockedBy: string
     }
   };
 
+  // The board steps aside while a finished case's results are printed.
+  const emit = async (result: CaseResult) => {
+    board.pause();
+    try {
+      await input.emit(result);
+    } finally {
+      board.resume();
+    }
+  };
   const emitter = async () => {
     for (const [k, c] of cases.entries()) {
       const decided = pre[k];
       if (decided) {
-        await input.emit(decided);
+        await emit(decided);
         continue;
       }
       const parts: GroupCaseResult[] = await Promise.all([...(results[k] ?? new Map<Unit, Deferred<CaseResult>>())].map(async ([u, d]) => ({ compute: u.compute, label: u.name, result: await d.promise })));
-      await input.emit(parts.length > 0 ? mergeGroupResults(c, parts) : wholeCaseResult(c, 'error', 'no compute group of the pod could run it'));
+      await emit(parts.length > 0 ? mergeGroupResults(c, parts) : wholeCaseResult(c, 'error', 'no compute group of the pod could run it'));
     }
   };
 

@@ -13,13 +13,16 @@ export interface GroupBoard {
   progressFor(group: string): Progress;
   /** The group's state, e.g. `timer: running` or `done: 2 passed`. */
   state(group: string, text: string): void;
+  /** Takes the board off the screen while other output (a finished case's results) is written. */
+  pause(): void;
+  resume(): void;
   /** Leaves the board as it is drawn, for the lines that follow. */
   close(): void;
 }
 
 export function createGroupBoard(options: { groups: readonly string[]; stream?: Sink; plainEveryS?: number; quiet?: boolean }): GroupBoard {
   const stream = options.stream ?? process.stderr;
-  if (options.quiet) return { progressFor: () => createProgress({ quiet: true }), state() {}, close() {} };
+  if (options.quiet) return { progressFor: () => createProgress({ quiet: true }), state() {}, pause() {}, resume() {}, close() {} };
   return stream.isTTY ? ttyBoard(options.groups, stream) : plainBoard(stream, options.plainEveryS ?? 10);
 }
 
@@ -33,6 +36,8 @@ function plainBoard(stream: Sink, plainEveryS: number): GroupBoard {
       return p;
     },
     state: (group, text) => void stream.write(`[${group}] ${text}\n`),
+    pause() {},
+    resume() {},
     close() {},
   };
 }
@@ -47,6 +52,7 @@ function ttyBoard(groups: readonly string[], stream: Sink): GroupBoard {
   const width = Math.max(...groups.map((g) => g.length));
   let drawn = 0;
   let closed = false;
+  let paused = false;
   const render = (line: Line) => {
     const t = line.task;
     if (!t) return line.state;
@@ -58,7 +64,7 @@ function ttyBoard(groups: readonly string[], stream: Sink): GroupBoard {
     drawn = 0;
   };
   const draw = () => {
-    if (closed) return;
+    if (closed || paused) return;
     erase();
     for (const [group, line] of lines) stream.write(`${group.padEnd(width)}  ${render(line)}\n`);
     drawn = lines.size;
@@ -99,7 +105,16 @@ function ttyBoard(groups: readonly string[], stream: Sink): GroupBoard {
       lineOf(group).state = text;
       draw();
     },
+    pause() {
+      erase();
+      paused = true;
+    },
+    resume() {
+      paused = false;
+      draw();
+    },
     close() {
+      paused = false;
       draw();
       closed = true;
     },

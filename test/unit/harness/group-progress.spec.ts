@@ -36,6 +36,14 @@ describe('harness/group-progress: each group state at a glance', () => {
     task.update(10);
     const last = s.text().split('\x1b[2A\r\x1b[J').pop();
     expect(last).to.equal('c0   waiting\nc10  timer: running  cyclictest on c10 [##########..........] 50% 10 s/20 s\n');
+    // While paused (a case's results being printed) nothing is drawn; resume draws it again below.
+    board.pause();
+    const before = s.text().length;
+    task.update(15);
+    board.state('c0', 'timer: running');
+    expect(s.text().length).to.equal(before);
+    board.resume();
+    expect(s.text().slice(before)).to.equal('c0   timer: running\nc10  timer: running  cyclictest on c10 [###############.....] 75% 15 s/20 s\n');
     task.done('pass');
     board.close();
     expect(s.text()).to.contain('[c10] cyclictest on c10: done: pass\n');
