@@ -47,10 +47,10 @@ describe('lab: three compute groups measured side by side', function () {
   before(async () => {
     const up = await runCliProcess(['lab', 'up', '--computes', '3', '--guest', 'namespace'], { timeoutMs: 600_000 });
     expect(up.exitCode, up.stderr).to.equal(0);
-    const run = await runCliProcess(['run', '-t', 'latency', '--duration', '3', '--results', healthy], { timeoutMs: 400_000 });
+    const run = await runCliProcess(['run', '-t', 'latency', '--duration', '5', '--results', healthy], { timeoutMs: 400_000 });
     first = { exitCode: run.exitCode, output: `${run.stdout}\n${run.stderr}` };
 
-    const child = execa(process.execPath, [BIN, 'run', '-t', 'timer', '--duration', '10', '--results', faulty], { reject: false, all: true, cwd: REPO_ROOT, stdin: 'ignore' });
+    const child = execa(process.execPath, [BIN, 'run', '-t', 'timer', '--duration', '5', '--results', faulty], { reject: false, all: true, cwd: REPO_ROOT, stdin: 'ignore' });
     let seen = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`host-2 never started measuring:\n${seen}`)), 300_000);
