@@ -51,15 +51,19 @@ export async function lockPod(args: {
   const refused: Array<{ unit: string; reason: string; error: unknown }> = [];
   let owner: LockOwner | undefined;
   const units = lockUnits(args.pod);
-  for (const unit of units) {
-    const reachable: NodeSession[] = [];
-    for (const node of unit.lockable) {
+  // Every node is connected at once: with many computes, one after another would add up.
+  const sessions = new Map<string, NodeSession | undefined>();
+  await Promise.all(
+    units.flatMap((u) => u.lockable).map(async (node) => {
       try {
-        reachable.push(await args.sessions.session(node));
+        sessions.set(node.name, await args.sessions.session(node));
       } catch {
         args.log(`pod lock: ${node.name} is not reachable now; its cases will say why`);
       }
-    }
+    }),
+  );
+  for (const unit of units) {
+    const reachable = unit.lockable.map((n) => sessions.get(n.name)).filter((s): s is NodeSession => s !== undefined);
     if (reachable.length === 0) continue;
     try {
       // One lock file per node whatever the pod file calls the pod: two pod files that share a
