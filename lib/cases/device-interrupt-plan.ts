@@ -93,11 +93,20 @@ function addressOf(node: PodNode, port: DataPort): string | undefined {
   return ip && isIP(ip) ? ip : undefined;
 }
 
+// The generator the guest's data port is cabled to, when that is a tgen or a host (its own,
+// whose bridge reaches it): a compute group whose host can send the frames then needs no
+// turn on a shared traffic generator.
+function cabledGenerator(pod: Pod, receiver: PodNode, guestPort: string | undefined): PodNode | undefined {
+  const port = receiver.ports.find((p) => p.name === (guestPort ?? 'gi')) ?? (guestPort === undefined ? receiver.ports.find((p) => addressOf(receiver, p)) : undefined);
+  const peer = pod.nodes.find((n) => n.name === port?.peer?.split(':')[0]);
+  return peer?.role === 'tgen' || peer?.role === 'host' ? peer : undefined;
+}
+
 // Nodes, destination and clock case from the pod; a pod that cannot host the test is a skip.
 export function planDeviceInterrupt(pod: Pod, args: DeviceInterruptArgs): PlanResult {
   const receiver = pickNode(pod, args.receiver_node, ['guest'], 'receiver_node');
   if (!receiver) return { skip: `pod ${pod.name} has no guest node to receive the interrupts` };
-  const generator = pickNode(pod, args.generator_node, ['tgen', 'host'], 'generator_node');
+  const generator = (args.generator_node === undefined ? cabledGenerator(pod, receiver, args.guest_port) : undefined) ?? pickNode(pod, args.generator_node, ['tgen', 'host'], 'generator_node');
   if (!generator) return { skip: `pod ${pod.name} has no tgen or host node to raise the interrupts` };
   if (generator === receiver) throw configError('generator_node', `expected a node other than the receiver ${receiver.name}`);
 

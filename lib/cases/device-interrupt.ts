@@ -70,17 +70,22 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
     priority: args.priority,
     ...(args.hw_timestamps && plan.guestPort?.interface ? { hwTimestampsIface: plan.guestPort.interface } : {}),
   });
-  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 60));
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus, beside: receiver.name }, durationS + 60));
+  // Named by the receiver: a generator shared by several compute groups runs once per guest in one run.
+  const [recvName, genName] = [`kfn-irqrecv-${receiver.name}`, `kfn-irqgen-${receiver.name}`];
 
   let receiverStarted: Awaited<ReturnType<NodeSession['startDetached']>> | undefined;
   let receiverOutcome: DetachedOutcome | undefined;
   const stopReceiver = async () => {
-    if (receiverStarted && !receiverOutcome) receiverOutcome = await rs.stopDetached(receiverStarted, { signal: 'INT', graceMs: 5_000 });
+    if (receiverStarted && !receiverOutcome) {
+      receiverOutcome = await rs.stopDetached(receiverStarted, { signal: 'INT', graceMs: 5_000 });
+      if (receiverOutcome.window) ctx.recordWindow(receiver.name, 'kfn-irqrecv', receiverOutcome.window);
+    }
     return receiverOutcome as DetachedOutcome;
   };
   ctx.cleanup.push(`stop kfn-irqrecv on ${receiver.name}`, async () => void (await stopReceiver()));
   const ready = await ctx.phase('measure', async () => {
-    receiverStarted = await rs.startDetached({ name: 'kfn-irqrecv', command: recvCommand.argv, label: 'kfn-irqrecv' });
+    receiverStarted = await rs.startDetached({ name: recvName, command: recvCommand.argv, label: 'kfn-irqrecv' });
     return rs.exec({ script: buildReadyWaitScript(receiverStarted) }, { reject: false, timeoutMs: 30_000, label: 'wait for kfn-irqrecv ready' });
   });
   const readyLine = parseIrqRecvReadyLine(ready.stdout);
@@ -104,15 +109,15 @@ export async function measureDeviceInterrupt(ctx: CaseContext, plan: DeviceInter
     priority: args.generator_priority,
     ...(args.skip_seq ? { skipSeqs: args.skip_seq } : {}),
   });
-  const genOutcome = await runDetachedMeasurement(ctx, gs, { name: 'kfn-irqgen', command: genCommand.argv, durationS, label: 'kfn-irqgen' });
+  const genOutcome = await runDetachedMeasurement(ctx, gs, { name: genName, command: genCommand.argv, durationS, label: 'kfn-irqgen' });
   const recvOutcome = await ctx.phase('collect', async () => {
     // Frames and end frames still in flight land before the receiver is told to stop.
     await new Promise((resolve) => setTimeout(resolve, ctx.dryRun ? 0 : 300));
     const out = await stopReceiver();
     await load.stop();
     if (ctx.dryRun) throw new DryRunStop();
-    await ctx.writeRaw(`${generator.name}/kfn-irqgen.stdout`, genOutcome.stdout);
-    await ctx.writeRaw(`${generator.name}/kfn-irqgen.stderr`, genOutcome.stderr);
+    await ctx.writeRaw(`${generator.name}/${genName}.stdout`, genOutcome.stdout);
+    await ctx.writeRaw(`${generator.name}/${genName}.stderr`, genOutcome.stderr);
     await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stdout`, out.stdout);
     await ctx.writeRaw(`${receiver.name}/kfn-irqrecv.stderr`, out.stderr);
     return out;

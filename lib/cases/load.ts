@@ -21,6 +21,8 @@ export interface LoadSpec {
   node: string;
   /** Default: that node's housekeeping CPUs. */
   cpus?: number[] | undefined;
+  /** The node measured beside the load: one load per measurement, so a host measured then its guest starts two. */
+  beside: string;
 }
 
 export interface RunningLoad {
@@ -45,7 +47,7 @@ export async function startLoad(ctx: CaseContext, spec: LoadSpec, durationS: num
   const session = await ctx.session(node);
   const binary = await ensureTool(session, TOOLS.stressNg);
   const argv = buildStressCommand({ binary, kind: spec.kind, cpus, durationS, tempDir: session.runDir });
-  const name = `stress-${spec.kind}`;
+  const name = `stress-${spec.kind}-${spec.beside}`;
   const process = await session.startDetached({ name, command: argv, label: `${spec.kind} load` });
   let stopped = false;
   const stop = async () => {

@@ -59,7 +59,7 @@ export async function measureOslat(ctx: CaseContext, node: PodNode, args: OslatA
   const session = await ctx.session(node);
   const binary = await ctx.phase('provision', () => ensureTool(session, OSLAT_TOOL));
   const command = buildOslatCommand({ binary, ...placement(node), durationS, priority: args.priority, bucketSize: args.bucket_size });
-  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30));
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus, beside: node.name }, durationS + 30));
   const outcome = await runDetachedMeasurement(ctx, session, { name: `oslat-${node.name}`, command: command.argv, durationS: durationS + 1, label: 'oslat' });
   await ctx.phase('collect', async () => {
     await load.stop();

@@ -77,7 +77,7 @@ export async function measureTimer(ctx: CaseContext, node: PodNode, args: TimerA
     mainCpu,
     jsonPath: `${session.runDir}/cyclictest-${node.name}.json`,
   });
-  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus }, durationS + 30));
+  const load = await ctx.phase('provision', () => startLoad(ctx, { kind: args.load, node: args.load_node, cpus: args.load_cpus, beside: node.name }, durationS + 30));
   const outcome = await runDetachedMeasurement(ctx, session, {
     name: `cyclictest-${node.name}`,
     command: command.argv,

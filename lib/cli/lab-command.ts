@@ -10,9 +10,9 @@ export const CHECKOUT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
 
-export async function labCommand(action: 'up' | 'down' | 'status', options: { guest?: 'vm' | 'namespace' } = {}): Promise<number> {
+export async function labCommand(action: 'up' | 'down' | 'status', options: { guest?: 'vm' | 'namespace'; computes?: number } = {}): Promise<number> {
   if (action === 'up') {
-    const state = await labUp({ root: CHECKOUT_ROOT, log, ...(options.guest ? { guest: options.guest } : {}) });
+    const state = await labUp({ root: CHECKOUT_ROOT, log, ...(options.guest ? { guest: options.guest } : {}), ...(options.computes ? { computes: options.computes } : {}) });
     process.stdout.write(`${state.podYaml}\n`);
     return EXIT.ok;
   }

@@ -5,6 +5,7 @@ import { ConfigError, describeError, isKfnError } from '../errors.ts';
 import { EXIT } from '../results/exit-codes.ts';
 import { runCommand, type RunCommandOptions } from './run-command.ts';
 import { labCommand, labImageCommand } from './lab-command.ts';
+import { MAX_LAB_COMPUTES } from '../lab/plan.ts';
 import { reportCommand } from './report-command.ts';
 import { cleanupCommand } from './cleanup-command.ts';
 
@@ -48,6 +49,12 @@ function positiveSeconds(value: string): number {
   return n;
 }
 
+function positiveCount(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new InvalidArgumentError(`expected a whole number from 1 to 1024, got "${value}"`);
+  return n;
+}
+
 function buildProgram(setExit: (code: number) => void): Command {
   const program = new Command('kvmfornfv-test')
     .description('KVM-for-NFV test plan: timer, device interrupt and packet-forwarding latency on an NFV pod')
@@ -70,7 +77,8 @@ function buildProgram(setExit: (code: number) => void): Command {
       .option('-r, --report', 'push results to TestAPI (TEST_DB_URL) and InfluxDB (INFLUXDB_URL)', false)
       .option('--baseline <last|file>', 'judge regressions against the last comparable run in the results history, or a results.json')
       .option('--compare-across <list>', 'with --baseline: compare even across these changes, e.g. kernel,qemu for a gate on a new build')
-      .option('--trace-on-breach', 'a latency case whose max broke its limit runs a bounded diagnostic pass traced in a tracefs instance of its own, and says what ran on the CPU', false);
+      .option('--trace-on-breach', 'a latency case whose max broke its limit runs a bounded diagnostic pass traced in a tracefs instance of its own, and says what ran on the CPU', false)
+      .option('--parallel <n>', 'compute groups (a host and its guests) measured at once in the preflight and latency tiers (default: all)', positiveCount);
 
   addRunOptions(program.command('run').description('run cases of the test plan and write junit.xml and results.json')).action(
     async (options: RunCommandOptions) => {
@@ -109,7 +117,12 @@ function buildProgram(setExit: (code: number) => void): Command {
     .command('up')
     .description('lab up')
     .addOption(new Option('--guest <kind>', 'the guest: a QEMU VM each run launches, or a namespace on the host kernel').choices(['vm', 'namespace']).default('vm'))
-    .action(async (options: { guest: 'vm' | 'namespace' }) => {
+    .option('--computes <n>', `compute groups, each a host namespace with its guest (1 to ${MAX_LAB_COMPUTES})`, (v: string) => {
+      const n = positiveCount(v);
+      if (n > MAX_LAB_COMPUTES) throw new InvalidArgumentError(`expected at most ${MAX_LAB_COMPUTES} compute groups, got ${n}`);
+      return n;
+    }, 1)
+    .action(async (options: { guest: 'vm' | 'namespace'; computes: number }) => {
       setExit(await labCommand('up', options));
     });
   for (const action of ['down', 'status'] as const) {

@@ -12,6 +12,7 @@ import { loadThresholds } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
 import { createNodeSessions } from '../harness/node-sessions.ts';
 import { createProgress } from '../harness/progress.ts';
+import { createGroupBoard } from '../harness/group-progress.ts';
 import { executeRun, failedStartRun } from '../harness/run.ts';
 import { parseRegressionPolicy } from '../regression/index.ts';
 import { parsePreflightPolicy } from '../audit/severity.ts';
@@ -60,6 +61,8 @@ export interface RunCommandOptions {
   compareAcross?: string;
   /** --trace-on-breach: a broken max limit is explained by a kernel trace of a diagnostic pass. */
   traceOnBreach?: boolean;
+  /** --parallel N: compute groups measured at once (default all). */
+  parallel?: number;
 }
 
 export function makeRunId(now = new Date()): string {
@@ -176,6 +179,7 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
     const lock = taken?.lock;
     if (lock) releaseLock = () => lock.release();
     notes.push(...describeRecoveries(taken?.recoveries ?? []));
+    for (const r of lock?.refused ?? []) notes.push(`compute group ${r.unit} was not measured: ${r.reason}`);
     if (selectionNeedsGuests(selectCases(catalogue, options.test))) {
       guests = await startPodGuests({ pod, sessions, dryRun: options.dryRun, log, ...(undoLogs ? { recordUndo: undoLogs.record } : {}), note: (l) => progress.note(l) });
       notes.push(...guestNotes(guests));
@@ -190,6 +194,7 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
       nodes: sessions.systemInfo,
       tools: sessions.tools,
       notes,
+      ...(options.parallel ? { parallel: options.parallel } : {}),
       scope: {
         runId,
         runDir,
@@ -207,6 +212,7 @@ async function runWithAbort(options: RunCommandOptions, runAbort: RunAbort): Pro
         traceOnBreach: options.traceOnBreach === true,
         hookTimeoutMs: timeoutFor(options.duration ?? 3600) * 4,
         ...(undoLogs ? { recordUndo: undoLogs.record } : {}),
+        board: (groups) => createGroupBoard({ groups }),
       },
     });
   } catch (error) {

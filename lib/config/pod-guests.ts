@@ -56,6 +56,53 @@ export function checkGuestRelations(facts: readonly GuestFacts[], issues: Config
   }
 }
 
+/** How a guest's host was found when pod.yaml gives no host_node. */
+export interface InferredHost {
+  hostNode: string;
+  /** For the pod's notes: where the relation came from. */
+  from: string;
+  /** The Yardstick key it was read from, if any. */
+  key?: 'host';
+}
+
+// Yardstick NSB's `host:` is an address ("BM - Host == ip, Standalone virtualization - Host ==
+// compute node", etc/yardstick/nodes/pod.yaml.nsb.sample): it names the guest's host only when
+// it is exactly one host node's address. A guest whose host: is its own ip runs on bare metal.
+function nsbHostOf(f: GuestFacts, hosts: readonly GuestFacts[]): { address?: string; bareMetal: boolean; matches: GuestFacts[] } {
+  const address = typeof f.raw.host === 'string' ? f.raw.host.trim() : undefined;
+  if (address === undefined || address === '') return { bareMetal: false, matches: [] };
+  if (address === f.raw.ip) return { address, bareMetal: true, matches: [] };
+  return { address, bareMetal: false, matches: hosts.filter((h) => h.raw.ip === address) };
+}
+
+/**
+ * The host of every guest without host_node: from NSB's host: when it is one host node's
+ * address, else the pod's only host. With several hosts and nothing to tell them apart, the
+ * guest could be measured beside its own host, so that is bad input naming host_node.
+ */
+export function inferGuestHosts(facts: readonly GuestFacts[], issues: ConfigIssue[]): Map<number, InferredHost> {
+  const hosts = facts.filter((f) => f.role === 'host' && f.name !== undefined);
+  const inferred = new Map<number, InferredHost>();
+  for (const f of facts) {
+    if (f.role !== 'guest') continue;
+    const nsb = nsbHostOf(f, hosts);
+    const only = nsb.matches.length === 1 ? nsb.matches[0] : undefined;
+    const path = `nodes[${f.index}].host_node`;
+    if (f.hostNode !== undefined) {
+      if (only && only.name !== f.hostNode) issues.push({ path, message: `expected the host that host: ${nsb.address} names (node ${only.name}), got "${f.hostNode}"` });
+      continue;
+    }
+    if (f.launch !== undefined || nsb.bareMetal) continue;
+    if (only) inferred.set(f.index, { hostNode: only.name as string, from: `Yardstick NSB host: ${nsb.address}, the address of host ${only.name}`, key: 'host' });
+    else if (hosts.length === 1) inferred.set(f.index, { hostNode: hosts[0]?.name as string, from: `the pod's only host` });
+    else if (hosts.length > 1) {
+      const why = nsb.address === undefined ? '' : `; host: ${nsb.address} is the address of ${nsb.matches.length === 0 ? 'no host node' : `${nsb.matches.length} host nodes`}`;
+      issues.push({ path, message: `missing; the pod has ${hosts.length} host nodes (${hosts.map((h) => h.name).join(', ')}): name the one this guest runs on, so that a host and its own guests are never measured at once${why}` });
+    }
+  }
+  return inferred;
+}
+
 // The connection fields of a launched guest, and its CPU sets when pod.yaml leaves them out.
 export function resolveLaunchedConnection(node: NodeInput): { ip: string; sshPort: number; jumpByName?: string; rtCpus?: number[]; housekeepingCpus?: number[] } {
   if (!node.launch) return { ip: node.ip as string, sshPort: node.ssh_port };

@@ -6,7 +6,8 @@ import { SUITE_NODE_KEYS, SUITE_TOP_KEYS, type NodeInput } from './pod-schema.ts
 import { YARDSTICK_NODE_KEYS, YARDSTICK_TOP_KEYS } from './pod-yardstick.ts';
 
 export interface NoteInput {
-  nodes: { index: number; raw: Record<string, unknown>; parsed: NodeInput }[];
+  /** usedKeys: Yardstick keys this node's reading did use (NSB host: naming its host). */
+  nodes: { index: number; raw: Record<string, unknown>; parsed: NodeInput; usedKeys?: readonly string[] }[];
   top: Record<string, unknown>;
   env: NodeJS.ProcessEnv;
 }
@@ -19,9 +20,9 @@ export function buildPodNotes(input: NoteInput): string[] {
     const named = unusedTop.map((k) => (YARDSTICK_TOP_KEYS.some((y) => y.key === k) ? `${k} (Yardstick)` : k));
     notes.push(`top-level keys not used by this suite: ${named.join(', ')}`);
   }
-  for (const { index, raw, parsed: node } of input.nodes) {
+  for (const { index, raw, parsed: node, usedKeys = [] } of input.nodes) {
     const who = `node ${node.name} (nodes[${index}])`;
-    notes.push(...noteRole(who, node), ...noteKeys(who, raw), ...noteSecrets(who, node, input.env));
+    notes.push(...noteRole(who, node), ...noteKeys(who, raw, usedKeys), ...noteSecrets(who, node, input.env));
     // A launched guest's CPU sets follow from its launch: section (rt_vcpus and the rest).
     if ((node.role.role === 'host' || node.role.role === 'guest') && node.rt_cpus === undefined && node.housekeeping_cpus === undefined && node.launch === undefined) {
       notes.push(`${who} names no rt_cpus or housekeeping_cpus: cases that measure on it report an error until pod.yaml gives both (the harness does not pick CPUs itself)`);
@@ -40,11 +41,11 @@ function noteRole(who: string, node: NodeInput): string[] {
   return [`${who} has role ${reading.declaredRole}: kept, but no test case uses it${why}`];
 }
 
-function noteKeys(who: string, raw: Record<string, unknown>): string[] {
+function noteKeys(who: string, raw: Record<string, unknown>, used: readonly string[]): string[] {
   const yardstick: string[] = [];
   const hints: string[] = [];
   const unknown: string[] = [];
-  for (const key of Object.keys(raw)) {
+  for (const key of Object.keys(raw).filter((k) => !used.includes(k))) {
     const c = classifyKey(key, SUITE_NODE_KEYS, YARDSTICK_NODE_KEYS);
     if (c.kind === 'yardstick') {
       yardstick.push(key);

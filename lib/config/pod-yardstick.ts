@@ -27,7 +27,7 @@ export const YARDSTICK_NODE_KEYS: readonly YardstickNodeKey[] = [
   { key: 'interfaces', source: 'etc/yardstick/nodes/pod.yaml.nsb.sample; benchmark/contexts/node.py _get_server', hint: "this suite's data ports are ports:" },
   { key: 'routing_table', source: 'etc/yardstick/nodes/pod.yaml.nsb.sample' },
   { key: 'nd_route_tbl', source: 'etc/yardstick/nodes/pod.yaml.nsb.sample' },
-  { key: 'host', source: 'etc/yardstick/nodes/pod.yaml.nsb.sample (the VNF\'s address)' },
+  { key: 'host', source: "etc/yardstick/nodes/pod.yaml.nsb.sample (the VNF's own ip on bare metal, its compute node's otherwise); read on a guest as its host_node when it is one host node's address" },
   { key: 'tg_config', source: 'etc/yardstick/nodes/pod.yaml.nsb.sample.ixia' },
   { key: 'port', source: 'etc/yardstick/nodes/pod.yaml.vpp.sample', hint: 'the SSH port is ssh_port, as in yardstick/ssh.py' },
   { key: 'username', source: 'etc/yardstick/nodes/pod.yaml.vpp.sample', hint: 'the SSH user is user, as in yardstick/ssh.py' },

@@ -8,7 +8,7 @@ import { formatCpuList } from './cpu-list.ts';
 import { collectNestedSecrets } from './pod-keys.ts';
 import { buildPodNotes } from './pod-notes.ts';
 import { resolveLaunch } from './guest-launch.ts';
-import { checkGuestNode, checkGuestRelations, resolveLaunchedConnection, type GuestFacts } from './pod-guests.ts';
+import { checkGuestNode, checkGuestRelations, inferGuestHosts, resolveLaunchedConnection, type GuestFacts, type InferredHost } from './pod-guests.ts';
 import { findMisspeltKeys, nodeFields, nodeSchema, podFileSchema, SUITE_NODE_KEYS, type JumpHostInput, type NodeInput } from './pod-schema.ts';
 import { buildConfigIssues, formatIssuePath } from './zod-issues.ts';
 import { readYamlFile } from './yaml-file.ts';
@@ -42,14 +42,20 @@ export function buildPod(raw: unknown, source: { file: string; env?: NodeJS.Proc
   const rawNodes = (raw as { nodes?: unknown } | null)?.nodes;
   const facts = Array.isArray(rawNodes) ? rawNodes.map((rawNode, index) => readNode(rawNode, index, issues)) : [];
   checkAcrossNodes(facts, issues);
+  const inferred = inferGuestHosts(facts, issues);
   if (!top.success || issues.length > 0) throw new ConfigError(source.file, issues);
 
   const parsed = facts.map((f) => f.parsed as NodeInput);
-  const nodes = parsed.map((node) => resolveNode(node, parsed));
+  const nodes = parsed.map((node, index) => resolveNode(node, parsed, inferred.get(index)));
   const fileName = top.data.pod_name ?? basename(source.file, extname(source.file));
   const name = env.NODE_NAME || fileName;
-  const notes = buildPodNotes({ nodes: facts.map((f) => ({ index: f.index, raw: f.raw, parsed: f.parsed as NodeInput })), top: top.data, env });
+  const usedKeys = (index: number) => {
+    const key = inferred.get(index)?.key;
+    return key ? [key] : [];
+  };
+  const notes = buildPodNotes({ nodes: facts.map((f) => ({ index: f.index, raw: f.raw, parsed: f.parsed as NodeInput, usedKeys: usedKeys(f.index) })), top: top.data, env });
   if (name !== fileName) notes.push(`pod name "${name}" comes from NODE_NAME (the file says "${fileName}")`);
+  for (const [index, host] of inferred) notes.push(`guest ${parsed[index]?.name} runs on host ${host.hostNode}: from ${host.from} (pod.yaml gives no host_node)`);
   return { file: source.file, name, lab: top.data.lab ?? false, nodes, notes };
 }
 
@@ -196,7 +202,7 @@ function resolveJumpHost(input: JumpHostInput, all: NodeInput[]): JumpHost {
   });
 }
 
-function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
+function resolveNode(node: NodeInput, all: NodeInput[], inferred: InferredHost | undefined): PodNode {
   const ports: DataPort[] = (node.ports ?? []).map((p) =>
     defined({ name: p.name, interface: p.interface, pci: p.pci?.toLowerCase(), mac: p.mac?.toLowerCase(), lineRateBps: p.line_rate, peer: p.peer }),
   );
@@ -219,7 +225,7 @@ function resolveNode(node: NodeInput, all: NodeInput[]): PodNode {
     hostKey: resolveHostKey(node.host_key),
     rtCpus: connection.rtCpus ?? node.rt_cpus ?? [],
     housekeepingCpus: connection.housekeepingCpus ?? node.housekeeping_cpus ?? [],
-    hostNode: node.host_node,
+    hostNode: node.host_node ?? inferred?.hostNode,
     launch: node.launch ? resolveLaunch(node.launch) : undefined,
     ports,
     tools: { ...node.tools },

@@ -53,6 +53,8 @@ export interface CaseContext {
   writeRaw(relativePath: string, content: string | Buffer): Promise<string>;
   /** Keeps a figure in results.json under this case's `details`, whatever the verdict. */
   recordDetails(key: string, value: unknown): void;
+  /** Keeps when a measurement ran on a node, from that node's clock (ms since the epoch). */
+  recordWindow(node: string, what: string, window: { startMs: number; endMs: number }): void;
   recordSystemInfo(info: NodeSystemInfo): void;
   recordToolVersion(node: string, tool: string, version: string): void;
   /** --trace-on-breach: every case that can explains a broken max limit with a kernel trace. */

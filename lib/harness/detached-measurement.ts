@@ -54,6 +54,7 @@ export async function runDetachedMeasurement(ctx: CaseContext, session: NodeSess
   const outcome = await ctx.phase('collect', () => session.stopDetached(process, { signal: 'INT' }));
   collected = true;
   unregister();
+  if (outcome.window) ctx.recordWindow(session.node.name, m.label, outcome.window);
   let interrupted: string | undefined;
   if (end === 'aborted') interrupted = 'the run was aborted';
   // A tool whose end arrived late but that had exited by itself measured in full.

@@ -50,7 +50,8 @@ export function createProgress(options: { stream?: Sink; plainEveryS?: number; q
   };
 }
 
-function bar(pct: number): string {
+// A 20-character bar for a share done, e.g. `[#####...............]`.
+export function bar(pct: number): string {
   const width = 20;
   const full = Math.round((pct / 100) * width);
   return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`;

@@ -8,7 +8,7 @@ import Mocha from 'mocha';
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { CatalogueCase } from '../config/catalogue.ts';
 import type { NodeSession } from '../remote/types.ts';
-import type { CaseResult, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
+import type { CaseResult, MeasurementWindow, NodeSystemInfo, TestcaseResult } from '../results/model.ts';
 import { combineStatuses } from '../results/status.ts';
 import type { ThresholdProfile } from '../config/thresholds.ts';
 import { describeError } from '../errors.ts';
@@ -18,6 +18,7 @@ import { setActiveCase, type CaseContext, type TestAnnotation } from './case-con
 import { collectTestcases, createCollectingReporter, createRunEvents } from './mocha-collector.ts';
 import type { Progress } from './progress.ts';
 import type { RecordUndo } from '../undo/journal.ts';
+import type { GroupBoard } from './group-progress.ts';
 
 export const SUITES_DIR = fileURLToPath(new URL('../../testcases/', import.meta.url));
 
@@ -43,6 +44,8 @@ export interface RunScope {
   hookTimeoutMs: number;
   /** Records undo commands in the nodes' undo logs; absent in dry runs. */
   recordUndo?: RecordUndo;
+  /** Progress of compute groups measured side by side; default: none shown. */
+  board?: (groups: readonly string[]) => GroupBoard;
   suitesDir?: string;
 }
 
@@ -53,6 +56,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
   await mkdir(rawDir, { recursive: true });
   const rawOutputs: string[] = [];
   const details: Record<string, unknown> = {};
+  const windows: MeasurementWindow[] = [];
   const events = createRunEvents();
   const cleanup = new CleanupStack({ log: scope.log });
   const clock = new PhaseClock();
@@ -99,6 +103,9 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     recordDetails: (key, value) => {
       details[key] = value;
     },
+    recordWindow: (node, what, w) => {
+      windows.push({ node, what, start: new Date(w.startMs).toISOString(), end: new Date(w.endMs).toISOString() });
+    },
     recordSystemInfo: scope.recordSystemInfo,
     recordToolVersion: scope.recordToolVersion,
     accelerator: (node) => scope.nodeInfo?.(node.name)?.launch?.accelerator,
@@ -138,9 +145,8 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
 
   let caseError: unknown;
   let testcases: TestcaseResult[] = [];
-  setActiveCase(context);
   try {
-    await loadSuiteAfresh(mocha, suiteFile);
+    await loadSuiteFor(context, mocha, suiteFile);
     const onAbort = () => runner.abort();
     const runner = mocha.run();
     scope.signal.addEventListener('abort', onAbort, { once: true });
@@ -156,8 +162,6 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     });
   } catch (error) {
     caseError = error;
-  } finally {
-    setActiveCase(undefined);
   }
   leaveJudge?.();
   const cleanupReports = await clock.run('cleanup', () => cleanup.unwind());
@@ -186,10 +190,28 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     details,
     rawOutputs,
     phasesMs: clock.totals(),
+    ...(windows.length > 0 ? { windows } : {}),
   };
 }
 
 let suiteLoads = 0;
+let loading: Promise<void> = Promise.resolve();
+
+// Suites read their context with useCase() while they load, from one process-wide slot:
+// groups running cases side by side load one suite at a time.
+async function loadSuiteFor(context: CaseContext, mocha: Mocha, file: string): Promise<void> {
+  const previous = loading;
+  let release!: () => void;
+  loading = new Promise<void>((r) => (release = r));
+  await previous;
+  setActiveCase(context);
+  try {
+    await loadSuiteAfresh(mocha, file);
+  } finally {
+    setActiveCase(undefined);
+    release();
+  }
+}
 
 // Mocha's loader goes through Node's module cache, so a suite file would declare its tests
 // for the first case only; two catalogue cases may share a suite with different args. A

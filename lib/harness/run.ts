@@ -10,6 +10,10 @@ import { RESULTS_SCHEMA_VERSION } from '../results/model.ts';
 import type { ReporterMultiplexer } from '../report/reporter.ts';
 import { EXIT, outcomeOfCases, exitCodeFor } from '../results/exit-codes.ts';
 import { runCase, type RunScope } from './run-case.ts';
+import { computeGroups } from '../config/pod-groups.ts';
+import { GROUPED_TIERS, runFanOut } from './fan-out.ts';
+import { createGroupBoard } from './group-progress.ts';
+import { wholeCaseResult } from './merge-cases.ts';
 
 export interface RunRequest {
   catalogue: Catalogue;
@@ -24,6 +28,8 @@ export interface RunRequest {
   nodes: RunResult['nodes'];
   tools: RunResult['tools'];
   notes: string[];
+  /** Compute groups measured at once (--parallel); default all. */
+  parallel?: number;
 }
 
 interface RunHeader {
@@ -68,15 +74,39 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
     },
     { nodes: request.nodes, tools: request.tools, notes: request.notes },
   );
+  const groups = computeGroups(scope.pod);
+  // One group is the whole pod, run as before; with several, the grouped tiers fan out.
+  const fanOut = groups.groups.length > 1;
+  if (fanOut) run.computes = groups.groups.map((g) => ({ name: g.name, host: g.host?.name ?? null, guests: g.guests.map((n) => n.name) }));
   await request.reporters.onBegin(run);
 
-  let blockedBy: string | undefined;
-  for (const testCase of selected) {
-    const result = await runOrSkip(request, testCase, blockedBy);
+  const isBlocking = (testCase: CatalogueCase) => request.isBlocking?.(testCase) ?? testCase.blocking;
+  const emit = async (result: CaseResult) => {
     run.cases.push(result);
     run.stoppedAt = new Date().toISOString();
-    if ((request.isBlocking?.(testCase) ?? testCase.blocking) && (result.status === 'fail' || result.status === 'error')) blockedBy = testCase.caseName;
     await request.reporters.onCaseEnd(result, run);
+  };
+  let blockedBy: string | undefined;
+  for (const segment of segmentCases(selected, fanOut)) {
+    if (segment.grouped) {
+      const outcome = await runFanOut({
+        scope,
+        cases: segment.cases,
+        groups,
+        parallel: request.parallel,
+        board: scope.board?.(groups.groups.map((g) => g.name)) ?? createGroupBoard({ groups: [], quiet: true }),
+        decide: (testCase) => decideBeforeRunning(request, testCase, blockedBy, { abort: false }),
+        isBlocking,
+        emit,
+      });
+      blockedBy ??= outcome.blockedBy;
+      continue;
+    }
+    for (const testCase of segment.cases) {
+      const result = decideBeforeRunning(request, testCase, blockedBy, { abort: true }) ?? (await runCase(scope, testCase));
+      if (isBlocking(testCase) && (result.status === 'fail' || result.status === 'error')) blockedBy ??= testCase.caseName;
+      await emit(result);
+    }
   }
   run.stoppedAt = new Date().toISOString();
   run.status = combineStatuses(run.cases.map((c) => c.status));
@@ -89,9 +119,22 @@ export async function executeRun(request: RunRequest): Promise<RunResult> {
   return run;
 }
 
-async function runOrSkip(request: RunRequest, testCase: CatalogueCase, blockedBy: string | undefined): Promise<CaseResult> {
+// Runs of cases in catalogue order: the grouped tiers together when the pod has several groups.
+function segmentCases(cases: readonly CatalogueCase[], fanOut: boolean): Array<{ grouped: boolean; cases: CatalogueCase[] }> {
+  const segments: Array<{ grouped: boolean; cases: CatalogueCase[] }> = [];
+  for (const testCase of cases) {
+    const grouped = fanOut && GROUPED_TIERS.includes(testCase.tier);
+    const last = segments[segments.length - 1];
+    if (last && last.grouped === grouped) last.cases.push(testCase);
+    else segments.push({ grouped, cases: [testCase] });
+  }
+  return segments;
+}
+
+// What decides a case for the whole pod without running it; the groups check an abort themselves.
+function decideBeforeRunning(request: RunRequest, testCase: CatalogueCase, blockedBy: string | undefined, options: { abort: boolean }): CaseResult | undefined {
   const { scope } = request;
-  if (scope.signal.aborted) return wholeCaseResult(testCase, 'skip', 'the run was aborted before this case started');
+  if (options.abort && scope.signal.aborted) return wholeCaseResult(testCase, 'skip', 'the run was aborted before this case started');
   if (blockedBy) return wholeCaseResult(testCase, 'skip', `not run: blocking case ${blockedBy} did not pass`);
   if (!testCase.enabled) return wholeCaseResult(testCase, 'skip', 'disabled in testcases.yaml (enabled: false)');
   let unmet: string | undefined;
@@ -101,7 +144,7 @@ async function runOrSkip(request: RunRequest, testCase: CatalogueCase, blockedBy
     // loadCatalogue refuses bad regexes; a catalogue built otherwise must still not lose the run.
     return wholeCaseResult(testCase, 'error', `its dependencies could not be checked: ${describeError(error)}`);
   }
-  return unmet ? wholeCaseResult(testCase, 'skip', unmet) : runCase(scope, testCase);
+  return unmet ? wholeCaseResult(testCase, 'skip', unmet) : undefined;
 }
 
 /**
@@ -133,32 +176,4 @@ export function failedStartRun(args: {
   run.status = combineStatuses(run.cases.map((c) => c.status));
   run.exitCode = exitCodeFor(outcomeOfCases(run));
   return run;
-}
-
-/** A case decided as a whole, before or instead of running: one testcase carrying the reason. */
-export function wholeCaseResult(testCase: CatalogueCase, status: 'skip' | 'error', reason: string): CaseResult {
-  const now = new Date().toISOString();
-  return {
-    caseName: testCase.caseName,
-    tier: testCase.tier,
-    projectName: 'kvmfornfv',
-    status,
-    startedAt: now,
-    stoppedAt: now,
-    durationMs: 0,
-    reason,
-    testcases: [
-      {
-        title: testCase.caseName,
-        classname: `kvmfornfv.${testCase.tier}.${testCase.caseName}`,
-        status,
-        message: reason,
-        durationMs: 0,
-        properties: {},
-        measurements: {},
-      },
-    ],
-    details: {},
-    rawOutputs: [],
-  };
 }

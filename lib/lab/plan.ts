@@ -7,7 +7,12 @@ import { join } from 'node:path';
 /** Linux IFNAMSIZ is 16 including the NUL, so 15 usable characters. */
 export const MAX_IFNAME = 15;
 
-export type LabNodeName = 'host' | 'guest' | 'tgen';
+/** `host`, `guest`, `tgen`, and `host-<i>`, `guest-<i>` for the compute groups after the first. */
+export type LabNodeName = string;
+export type LabRole = 'host' | 'guest' | 'tgen';
+
+/** Compute groups a lab may have: each needs its own interrupt /30 in 198.19.<octet>.0/24. */
+export const MAX_LAB_COMPUTES = 16;
 
 export interface LabNames {
   /** `kfn` + 4 hex chars of sha1(realpath(root)); every lab resource carries it. */
@@ -21,7 +26,7 @@ export interface LabNames {
 
 export interface LabPlanNode {
   name: LabNodeName;
-  role: LabNodeName;
+  role: LabRole;
   namespace: string;
   /** Management address in the node's namespace (on `mg0`). */
   ip: string;
@@ -73,11 +78,22 @@ export interface LabVmWiring {
   sshForwardPort: number;
 }
 
+/** One compute group: a host namespace and its guest (a VM on it, or a namespace beside it). */
+export interface LabCompute {
+  index: number;
+  host: LabNodeName;
+  guest: LabNodeName;
+  /** Set when guest is vm. */
+  vm?: LabVmWiring;
+}
+
 export interface LabPlan {
   root: string;
   guest: LabGuestKind;
-  /** Set when guest is vm. */
+  /** The first group's VM wiring, when guest is vm. */
   vm?: LabVmWiring;
+  /** The compute groups, the first one first: it also carries the forwarding tier's links. */
+  computes: LabCompute[];
   names: LabNames;
   octet: number;
   managementCidr: string;
@@ -91,7 +107,6 @@ export interface LabPlan {
 }
 
 export const MGMT_IFNAME = 'mg0';
-const NODE_ORDER: LabNodeName[] = ['host', 'guest', 'tgen'];
 
 // One hash of the real path gives every checkout its own names and subnet.
 export function deriveLabNames(realRoot: string): LabNames {
@@ -133,20 +148,41 @@ function buildMac(names: LabNames, linkIndex: number, side: number): string {
   return ['02', h.slice(0, 2), h.slice(2, 4), hex(linkIndex), hex(side), '00'].join(':');
 }
 
+// Group 0 keeps the names a one-group lab always had; the others are numbered.
+const computeNames = (i: number) => ({ host: i === 0 ? 'host' : `host-${i}`, guest: i === 0 ? 'guest' : `guest-${i}` });
+
+// The namespaces in management-address order: host, guest, tgen, then host-1, guest-1, ...
+// With a VM guest only the first group has a guest namespace (the forwarding tier's VNF).
+function planNodeEntries(computes: number, guest: LabGuestKind): Array<{ name: string; role: LabRole; tag: string }> {
+  const entries: Array<{ name: string; role: LabRole; tag: string }> = [
+    { name: 'host', role: 'host', tag: 'h' },
+    { name: 'guest', role: 'guest', tag: 'g' },
+    { name: 'tgen', role: 'tgen', tag: 't' },
+  ];
+  for (let i = 1; i < computes; i++) {
+    const n = computeNames(i);
+    entries.push({ name: n.host, role: 'host', tag: `h${i}` });
+    if (guest === 'namespace') entries.push({ name: n.guest, role: 'guest', tag: `g${i}` });
+  }
+  return entries;
+}
+
 // The full layout of one lab; `octet` comes from the collision check.
-export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount: number; guest?: LabGuestKind }): LabPlan {
+export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount: number; guest?: LabGuestKind; computes?: number }): LabPlan {
   const guest = input.guest ?? 'namespace';
+  const computes = input.computes ?? 1;
   const { realRoot, octet } = input;
   if (!Number.isInteger(octet) || octet < 0 || octet > 255) throw new RangeError(`octet must be 0..255, got ${octet}`);
+  if (!Number.isInteger(computes) || computes < 1 || computes > MAX_LAB_COMPUTES) throw new RangeError(`computes must be 1..${MAX_LAB_COMPUTES}, got ${computes}`);
   const names = deriveLabNames(realRoot);
   const paths = buildLabPaths(realRoot);
   const net = `198.18.${octet}`;
-  const nodes = NODE_ORDER.map((name, i): LabPlanNode => ({
+  const nodes = planNodeEntries(computes, guest).map(({ name, role, tag }, i): LabPlanNode => ({
     name,
-    role: name,
+    role,
     namespace: `${names.prefix}-${name}`,
     ip: `${net}.${i + 2}`,
-    rootLink: `${names.prefix}-m${name[0]}`,
+    rootLink: `${names.prefix}-m${tag}`,
     hostKeyFile: join(paths.stateDir, `ssh_host_ed25519_key.${name}`),
     pidFile: join(paths.stateDir, `sshd.${name}.pid`),
     logFile: join(paths.logDir, `sshd.${name}.log`),
@@ -157,29 +193,32 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
     mac: buildMac(names, linkIndex, side),
     ...(address === undefined ? {} : { address }),
   });
+  // Group i's interrupt link: tgen ti<i> to its guest's gi, in 198.19.<octet>.<4i>/30.
+  const interruptLink = (i: number): LabDataLink => {
+    const n = computeNames(i);
+    const [ti, index] = i === 0 ? ['ti', 5] : [`ti${i}`, 16 + i];
+    const tgenEnd = end('tgen', ti, index, 1, `198.19.${octet}.${4 * i + 1}/30`);
+    return guest === 'vm'
+      ? // The far end stays in the host namespace, bridged to the VM's tap: the guest NIC is virtio-net.
+        { purpose: `device-interrupt test: 1 ms frames from tgen to the guest VM (veth end bridged to its tap in ${n.host})`, a: tgenEnd, b: end(n.host, 'gi', index, 3) }
+      : { purpose: `device-interrupt test: 1 ms frames from tgen to ${n.guest}`, a: tgenEnd, b: end(n.guest, 'gi', index, 2, `198.19.${octet}.${4 * i + 2}/30`) };
+  };
   const links: LabDataLink[] = [
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 0', a: end('tgen', 't0', 1, 1), b: end('host', 'h0', 1, 2) },
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 1', a: end('tgen', 't1', 2, 1), b: end('host', 'h1', 2, 2) },
     { purpose: 'SR-IOV passthrough analogue, VF 0', a: end('tgen', 't2', 3, 1), b: end('guest', 'g0', 3, 2) },
     { purpose: 'SR-IOV passthrough analogue, VF 1', a: end('tgen', 't3', 4, 1), b: end('guest', 'g1', 4, 2) },
-    guest === 'vm'
-      ? {
-          // The far end stays in the host namespace, bridged to the VM's tap: the guest NIC is virtio-net.
-          purpose: 'device-interrupt test: 1 ms frames from tgen to the guest VM (veth end bridged to its tap in host)',
-          a: end('tgen', 'ti', 5, 1, `198.19.${octet}.1/30`),
-          b: end('host', 'gi', 5, 3),
-        }
-      : {
-          purpose: 'device-interrupt test: 1 ms frames from tgen to guest',
-          a: end('tgen', 'ti', 5, 1, `198.19.${octet}.1/30`),
-          b: end('guest', 'gi', 5, 2, `198.19.${octet}.2/30`),
-        },
+    interruptLink(0),
     { purpose: 'generator loopback for calibration', a: end('tgen', 'c0', 6, 1), b: end('tgen', 'c1', 6, 2) },
+    ...Array.from({ length: computes - 1 }, (_, k) => interruptLink(k + 1)),
   ];
+  const vmOf = (i: number): LabVmWiring => ({ bridge: 'vmbr-gi', tap: 'vmtap-gi', nicMac: buildMac(names, i === 0 ? 5 : 16 + i, 2), address: `198.19.${octet}.${4 * i + 2}/30`, sshForwardPort: 10022 });
+  const groups = Array.from({ length: computes }, (_, i): LabCompute => ({ index: i, ...computeNames(i), ...(guest === 'vm' ? { vm: vmOf(i) } : {}) }));
   return {
     root: realRoot,
     guest,
-    ...(guest === 'vm' ? { vm: { bridge: 'vmbr-gi', tap: 'vmtap-gi', nicMac: buildMac(names, 5, 2), address: `198.19.${octet}.2/30`, sshForwardPort: 10022 } } : {}),
+    ...(guest === 'vm' ? { vm: vmOf(0) } : {}),
+    computes: groups,
     names,
     octet,
     managementCidr: `${net}.0/24`,
@@ -199,6 +238,6 @@ export function listPlanIfnames(plan: LabPlan): string[] {
     ...plan.nodes.map((n) => n.rootLink),
     MGMT_IFNAME,
     ...plan.links.flatMap((l) => [l.a.ifname, l.b.ifname]),
-    ...(plan.vm ? [plan.vm.bridge, plan.vm.tap] : []),
+    ...plan.computes.flatMap((c) => (c.vm ? [c.vm.bridge, c.vm.tap] : [])),
   ];
 }

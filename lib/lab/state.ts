@@ -2,13 +2,13 @@
 // removes exactly that, and a second `up` can tell a healthy lab from a broken one.
 
 import { readFile, rename, writeFile } from 'node:fs/promises';
-import type { LabNodeName } from './plan.ts';
+import type { LabNodeName, LabRole } from './plan.ts';
 
 export const LAB_STATE_VERSION = 1;
 
 export interface LabNodeState {
   name: LabNodeName;
-  role: LabNodeName;
+  role: LabRole;
   namespace: string;
   ip: string;
   rootLink: string;
@@ -47,6 +47,8 @@ export interface LabState {
   createdAt: string;
   /** The lab's guest kind; absent in states written before VM guests (namespace). */
   guest?: 'vm' | 'namespace';
+  /** Compute groups (lab up --computes); absent in states written before them (1). */
+  computes?: number;
 }
 
 // A missing or unreadable state file is not an error: `down` then discovers by prefix.

@@ -36,6 +36,8 @@ export type LabUpStep = (typeof LAB_UP_STEPS)[number];
 export interface LabUpOptions extends LabOptions {
   /** The lab's guest: a QEMU VM each run launches (default), or a namespace on the host's kernel. */
   guest?: LabGuestKind;
+  /** Compute groups: a host namespace with its guest each (default 1). */
+  computes?: number;
   /** For tests only: throw right after this step, to exercise the cleanup of a failed `up`. */
   failAfterStep?: LabUpStep;
   /** For tests only: stop right after this step without cleaning up, as if `up` had been killed. */
@@ -74,6 +76,7 @@ function buildInitialState(plan: LabPlan): LabState {
     complete: false,
     createdAt: new Date().toISOString(),
     guest: plan.guest,
+    computes: plan.computes.length,
   };
 }
 
@@ -122,14 +125,17 @@ async function createDataLinks(plan: LabPlan): Promise<void> {
   }
 }
 
-// The VM's NIC meets the interrupt link on a bridge in the host namespace; the launcher adds its tap.
-async function createVmBridge(plan: LabPlan): Promise<void> {
-  if (!plan.vm) return;
-  const host = plan.nodes.find((n) => n.name === 'host')!.namespace;
-  await runCommand(['ip', '-n', host, 'link', 'add', 'name', plan.vm.bridge, 'type', 'bridge']);
-  await runCommand(['ip', 'netns', 'exec', host, 'sysctl', '-q', '-w', `net.ipv6.conf.${plan.vm.bridge}.disable_ipv6=1`]);
-  await runCommand(['ip', '-n', host, 'link', 'set', 'dev', 'gi', 'master', plan.vm.bridge]);
-  await runCommand(['ip', '-n', host, 'link', 'set', 'dev', plan.vm.bridge, 'up']);
+// Each VM's NIC meets its interrupt link on a bridge in its host namespace; the launcher adds its tap.
+async function createVmBridges(plan: LabPlan): Promise<void> {
+  for (const compute of plan.computes) {
+    if (!compute.vm) continue;
+    const host = plan.nodes.find((n) => n.name === compute.host)!.namespace;
+    const bridge = compute.vm.bridge;
+    await runCommand(['ip', '-n', host, 'link', 'add', 'name', bridge, 'type', 'bridge']);
+    await runCommand(['ip', 'netns', 'exec', host, 'sysctl', '-q', '-w', `net.ipv6.conf.${bridge}.disable_ipv6=1`]);
+    await runCommand(['ip', '-n', host, 'link', 'set', 'dev', 'gi', 'master', bridge]);
+    await runCommand(['ip', '-n', host, 'link', 'set', 'dev', bridge, 'up']);
+  }
 }
 
 export async function waitForPidFile(file: string, deadline: number): Promise<number> {
@@ -177,13 +183,17 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
   const names = deriveLabNames(realRoot);
   const paths = buildLabPaths(realRoot);
   const { status, state: existing } = await inspectLab(realRoot);
-  if (existing && status.healthy) {
+  const wanted = { guest: options.guest ?? 'vm', computes: options.computes ?? 1 };
+  const has = { guest: existing?.guest ?? 'namespace', computes: existing?.computes ?? 1 };
+  const same = has.guest === wanted.guest && has.computes === wanted.computes;
+  if (existing && status.healthy && same) {
     log(`lab: ${names.prefix} is already up (${existing.podYaml})`);
     return existing;
   }
+  if (existing && status.healthy) status.problems.push(`it has ${has.computes} compute group(s) with ${has.guest} guests; asked for ${wanted.computes} with ${wanted.guest} guests`);
   await assertOwnedByUs(realRoot);
   if (existing || status.namespaces.length || status.rootLinks.length || existsSync(paths.stateDir)) {
-    log(`lab: removing the broken lab ${names.prefix} first: ${status.problems.slice(0, 3).join('; ')}`);
+    log(`lab: removing the lab ${names.prefix} first: ${status.problems.slice(0, 3).join('; ')}`);
     await teardownLab(realRoot, log);
   }
 
@@ -212,7 +222,7 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
       await mkdir(paths.logDir, { recursive: true, mode: 0o700 });
     });
     await run('subnet', async () => {
-      plan = buildLabPlan({ realRoot, octet: await chooseOctet(names.preferredOctet), cpuCount: cpus().length, guest: options.guest ?? 'vm' });
+      plan = buildLabPlan({ realRoot, octet: await chooseOctet(names.preferredOctet), cpuCount: cpus().length, guest: wanted.guest, computes: wanted.computes });
       state = buildInitialState(plan);
       await save();
       log(`lab: management network ${plan.managementCidr}`);
@@ -250,7 +260,7 @@ export async function labUp(options: LabUpOptions): Promise<LabState> {
       }
     });
     await run('data-links', () => createDataLinks(p));
-    await run('vm-bridge', () => createVmBridge(p));
+    await run('vm-bridge', () => createVmBridges(p));
     await run('sshd', () => startSshds(p, s, save));
     let image: GuestImage | undefined;
     await run('guest-image', async () => {

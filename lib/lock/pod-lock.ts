@@ -41,6 +41,12 @@ export interface PodLockOptions {
   /** Injected for tests; default: this process. */
   identity?: HarnessIdentity;
   isProcessAlive?: (pid: number) => boolean;
+  /**
+   * The owner record (and token) of an earlier acquisition by this run: a run that locks its
+   * compute groups one by one is one owner, so nodes that share one lock file (the lab's
+   * namespaces on one machine) find it already theirs.
+   */
+  owner?: LockOwner;
   /** Injected for tests; default setInterval, unref'd so it never keeps the harness alive. */
   schedule?: (tick: () => void, everyMs: number) => () => void;
   now?: () => Date;
@@ -107,7 +113,7 @@ export async function acquirePodLock(sessions: readonly NodeSession[], owner: { 
   if (!Number.isInteger(leaseS) || leaseS < 2) throw new TypeError(`leaseS must be an integer >= 2, got ${leaseS}`);
   if (!(heartbeatS > 0 && heartbeatS * 2 <= leaseS)) throw new TypeError(`heartbeatS must be > 0 and at most half of leaseS (${leaseS}), got ${heartbeatS}`);
   const log = options.log ?? (() => {});
-  const full: LockOwner = {
+  const full: LockOwner = options.owner ?? {
     runId: owner.runId,
     buildTag: owner.buildTag ?? 'none',
     ...(options.identity ?? readHarnessIdentity()),

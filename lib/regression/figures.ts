@@ -85,8 +85,8 @@ function isLocated(v: unknown): v is { where: string; summary: LatencySummary } 
 }
 
 // Why a test of this case could not measure: the first error testcase under `prefix`, else the case's reason.
-function errorOf(result: CaseResult, prefix = ''): string | undefined {
-  const t = result.testcases.find((tc) => tc.status === 'error' && tc.title.startsWith(prefix) && tc.message);
+function errorOf(result: CaseResult, prefix = '', infix = ''): string | undefined {
+  const t = result.testcases.find((tc) => tc.status === 'error' && tc.title.startsWith(prefix) && tc.title.includes(infix) && tc.message);
   return t?.message ?? result.reason;
 }
 
@@ -245,9 +245,10 @@ export function extractDeviceInterruptFigures(result: CaseResult): Extraction {
       else figures.push(...unmeasuredLatency({ caseName: result.caseName, node, context }, where, 'ns', str(figure.reason) ?? 'not computed'));
     }
   }
-  // One receiver per run: a receiver entry that is gone says nothing of the conditions.
-  const absent = (): AbsentFigure => {
-    const why = errorOf(result);
+  // A receiver entry that is gone says nothing of the conditions; its own tests (`<generator> ->
+  // <receiver>: ...`, one receiver per compute group) say why it is gone.
+  const absent = (b: RegressionFigure): AbsentFigure => {
+    const why = errorOf(result, '', ` -> ${b.node}:`);
     return { context: { load: null, durationS: null }, ...(why ? { why } : {}) };
   };
   return { figures, notes, absent };

@@ -1,6 +1,8 @@
 // Shell scripts for measurements that must outlive the SSH session. Files per process in
-// runDir: <name>.pid (the command's own pid), <name>.out, <name>.err and <name>.rc (written by
-// the wrapper when the command exits). Pure string builders, so they are unit-tested.
+// runDir: <name>.pid (the command's own pid), <name>.out, <name>.err, <name>.rc (written by
+// the wrapper when the command exits) and <name>.t0/<name>.t1 (the node's clock, in ms since
+// the epoch, just before the command starts and just after it ends: its measurement window).
+// Pure string builders, so they are unit-tested.
 import { quoteArg } from './quote.ts';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -10,6 +12,10 @@ export interface DetachedPaths {
   stdout: string;
   stderr: string;
   rc: string;
+  /** Node clock (ms since the epoch) just before the command is exec'd. */
+  started: string;
+  /** Node clock just after the command exited, written before rc. */
+  ended: string;
 }
 
 // Refuse names that could escape runDir or collide with the file suffixes.
@@ -28,7 +34,7 @@ export function validateRunDir(runDir: string): void {
 
 export function buildDetachedPaths(runDir: string, name: string): DetachedPaths {
   const base = `${runDir}/${name}`;
-  return { pid: `${base}.pid`, stdout: `${base}.out`, stderr: `${base}.err`, rc: `${base}.rc` };
+  return { pid: `${base}.pid`, stdout: `${base}.out`, stderr: `${base}.err`, rc: `${base}.rc`, started: `${base}.t0`, ended: `${base}.t1` };
 }
 
 // Create runDir owned by the login user, mode 700, and refuse one someone else planted in /tmp.
@@ -50,12 +56,17 @@ export function buildEnsureRunDirScript(runDir: string): string {
 export function buildStartScript(options: { runDir: string; name: string; commandString: string }): string {
   const p = buildDetachedPaths(options.runDir, options.name);
   const q = quoteArg;
-  const inner = `echo $$ > ${q(p.pid + '.tmp')} && mv -f ${q(p.pid + '.tmp')} ${q(p.pid)} && exec ${options.commandString}`;
+  // GNU date's %3N gives milliseconds; a date without it writes something parseOutcomeStamps refuses.
+  const stamp = (file: string) => `date +%s%3N > ${q(file)} 2>/dev/null`;
+  // t0 before the pid file: the start command has returned (it waits for that file) before the
+  // measurement begins, so nothing it forks falls inside the measurement.
+  const inner = `${stamp(p.started)}; echo $$ > ${q(p.pid + '.tmp')} && mv -f ${q(p.pid + '.tmp')} ${q(p.pid)} && exec ${options.commandString}`;
   const wrapper = [
     `trap '' HUP`,
     `cd ${q(options.runDir)} || exit 1`,
     `sh -c ${q(inner)} </dev/null >${q(p.stdout)} 2>${q(p.stderr)}`,
-    `echo $? > ${q(p.rc + '.tmp')} && mv -f ${q(p.rc + '.tmp')} ${q(p.rc)}`,
+    `rc=$?; ${stamp(p.ended)}`,
+    `echo $rc > ${q(p.rc + '.tmp')} && mv -f ${q(p.rc + '.tmp')} ${q(p.rc)}`,
   ].join('\n');
   return [
     `if [ -e ${q(p.pid)} ] || [ -e ${q(p.rc)} ]; then echo "a detached process named ${options.name} already exists in ${options.runDir}" >&2; exit 3; fi`,
@@ -119,6 +130,21 @@ export function buildAwaitPidsLines(ticks: number): string[] {
     `  pids=$alive; [ -z "$pids" ] && break; sleep 0.1; i=$((i+1))`,
     `done`,
   ];
+}
+
+/** A process's lifetime on the node's own clock, in ms since the epoch. */
+export interface NodeWindow {
+  startMs: number;
+  endMs: number;
+}
+
+// The two stamps of a process (its .t0 and .t1 files): a window only when both are whole ms
+// since the epoch (13 digits) and in order; anything else (a date without %N, a stamp missing)
+// gives no window rather than a wrong one.
+export function parseWindowStamps(t0: string, t1: string): NodeWindow | undefined {
+  const ms = (v: string) => (/^\d{13}$/.test(v.trim()) ? Number(v.trim()) : undefined);
+  const [startMs, endMs] = [ms(t0), ms(t1)];
+  return startMs !== undefined && endMs !== undefined && endMs >= startMs ? { startMs, endMs } : undefined;
 }
 
 // Refuse anything that is not a pid a signal may go to (0, 1 and negatives reach groups or init).

@@ -106,6 +106,7 @@ export class DetachedControl {
       stderr: collected.stderr ?? '',
       stopped: collected.stopped,
       ...(collected.escalatedTo ? { escalatedTo: collected.escalatedTo } : {}),
+      ...(collected.window ? { window: collected.window } : {}),
     };
     const how = collected.stopped ? `stopped with SIG${collected.escalatedTo ?? signal}` : 'had exited';
     h.log(`[${h.node}] ${process.name}: ${how}, exit code ${outcome.exitCode ?? 'unknown'}, ${outcome.stdout.length} chars of output`);

@@ -60,6 +60,8 @@ export interface DetachedOutcome {
   stopped: boolean;
   /** Set when the first signal did not stop it within its grace and a stronger one was sent. */
   escalatedTo?: 'TERM' | 'KILL';
+  /** When it ran, on the node's own clock (ms since the epoch), when the node could say. */
+  window?: { startMs: number; endMs: number };
 }
 
 /** How waiting for a detached process ended. */

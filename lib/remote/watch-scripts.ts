@@ -2,7 +2,7 @@
 // detached-scripts.ts): hold a channel until it exits, wait for it again after a lost
 // connection, and stop it (SIGINT, SIGTERM, SIGKILL) and read back all it left in one
 // command. Pure string builders and parsers, so they are unit-tested.
-import { buildDetachedPaths, checkPid } from './detached-scripts.ts';
+import { buildDetachedPaths, checkPid, parseWindowStamps, type NodeWindow } from './detached-scripts.ts';
 import { quoteArg } from './quote.ts';
 
 /**
@@ -43,7 +43,8 @@ export type StopSignal = 'INT' | 'TERM' | 'KILL';
 /**
  * Stop the process if it still runs: `signal`, then SIGTERM after graceMs, then SIGKILL after
  * graceMs more, each only while it lives; wait for the wrapper's rc file; then print a
- * `kfn-stop` line, the rc and both output files, each file framed by its length.
+ * `kfn-stop` line, the rc, the window the wrapper stamped (node clock) and both output files,
+ * each file framed by its length.
  */
 export function buildStopAndCollectScript(options: { runDir: string; name: string; pid: number; signal: StopSignal; graceMs: number }): string {
   const p = buildDetachedPaths(options.runDir, options.name);
@@ -68,6 +69,7 @@ export function buildStopAndCollectScript(options: { runDir: string; name: strin
     `i=0; while [ ! -e ${rc} ] && [ $i -lt 20 ]; do sleep 0.1; i=$((i+1)); done`,
     `echo "kfn-stop stopped=$stopped sent=$sent"`,
     `echo "kfn-rc $(cat ${rc} 2>/dev/null)"`,
+    `echo "kfn-window $(cat ${quoteArg(p.started)} 2>/dev/null) $(cat ${quoteArg(p.ended)} 2>/dev/null)"`,
     printFile(p.stdout),
     printFile(p.stderr),
   ].join('\n');
@@ -81,6 +83,8 @@ export interface Collected {
   /** null when the file was missing. */
   stdout: string | null;
   stderr: string | null;
+  /** When the command ran, on the node's clock; absent when the node could not say. */
+  window?: NodeWindow;
 }
 
 // Read the stop-and-collect output; throws on anything else, so a garbled read-back is never taken as output.
@@ -97,6 +101,9 @@ export function parseCollected(out: Buffer, firstSignal: StopSignal): Collected 
   if (!stop) throw new Error('stop-and-collect output does not start with its kfn-stop line');
   const rc = /^kfn-rc ?(.*)$/.exec(line());
   if (!rc) throw new Error('stop-and-collect output has no kfn-rc line');
+  const stamps = /^kfn-window ?(\S*) ?(\S*)$/.exec(line());
+  if (!stamps) throw new Error('stop-and-collect output has no kfn-window line');
+  const window = parseWindowStamps(stamps[1] ?? '', stamps[2] ?? '');
   const file = (): string | null => {
     const header = /^kfn-file (-1|\d+)$/.exec(line().trim());
     if (!header) throw new Error('stop-and-collect output has a malformed kfn-file header');
@@ -113,5 +120,5 @@ export function parseCollected(out: Buffer, firstSignal: StopSignal): Collected 
   const code = /^\s*(\d+)\s*$/.exec(rc[1] ?? '')?.[1];
   const sent = stop[2];
   const escalatedTo = (sent === 'TERM' || sent === 'KILL') && sent !== firstSignal ? sent : undefined;
-  return { stopped: stop[1] === '1', ...(escalatedTo ? { escalatedTo } : {}), exitCode: code === undefined ? null : Number(code), stdout, stderr };
+  return { stopped: stop[1] === '1', ...(escalatedTo ? { escalatedTo } : {}), exitCode: code === undefined ? null : Number(code), stdout, stderr, ...(window ? { window } : {}) };
 }

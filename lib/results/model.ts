@@ -11,7 +11,9 @@ import type { PhaseTimes } from './phases.ts';
 // `maxAtLeastNs` and `conditions`, and their signed `*Delta*` fields are set only when both
 // figures are exact; `regression.compared[]` gains `change`; `nodes[].launch` records a guest the
 // harness launched (accelerator and why, QEMU, guest kernel, thread placement read back).
-export const RESULTS_SCHEMA_VERSION = '1.2.0';
+// 1.3.0 `cases[].windows` (each measurement's window on its node's own clock, to the ms),
+// `testcases[].compute` and `computes` (the compute groups measured side by side).
+export const RESULTS_SCHEMA_VERSION = '1.3.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';
@@ -39,6 +41,27 @@ export interface TestcaseResult {
   /** Key figures for Jenkins' Measurement Plots plugin. */
   measurements: Record<string, number>;
   systemOut?: string;
+  /** The compute group it was measured in, when the pod has several. */
+  compute?: string;
+}
+
+/** When one measurement ran, read from the clock of the node it ran on, to the millisecond. */
+export interface MeasurementWindow {
+  node: string;
+  /** The tool that measured, e.g. `cyclictest`. */
+  what: string;
+  /** ISO 8601 with ms, on the node's clock. */
+  start: string;
+  end: string;
+  /** The compute group, when the pod has several. */
+  compute?: string;
+}
+
+/** A host and its guests, measured one after another; groups were measured side by side. */
+export interface ComputeRecord {
+  name: string;
+  host: string | null;
+  guests: string[];
 }
 
 /** A latency distribution summary. Percentiles are null when the sample count cannot support them. */
@@ -118,6 +141,8 @@ export interface CaseResult {
   explanations?: string[];
   /** Where the case's time went (connect, provision, build, measure, collect, judge, cleanup, other); absent for a case that never ran. */
   phasesMs?: PhaseTimes;
+  /** Each measurement's window on its node's clock. */
+  windows?: MeasurementWindow[];
 }
 
 export interface RunEnvironment {
@@ -144,6 +169,8 @@ export interface RunResult {
   /** Tool versions per node, e.g. `{ guest: { cyclictest: '2.40' } }`. */
   tools: Record<string, Record<string, string>>;
   cases: CaseResult[];
+  /** The compute groups, when the pod has more than one: the preflight and latency tiers ran per group. */
+  computes?: ComputeRecord[];
   /** The forwarding cases side by side against bare metal, when any ran. */
   comparison?: ForwardingComparison;
   /** The regression verdict against a baseline run, when --baseline was given. */

@@ -78,7 +78,7 @@ describe('lab: run -t device_interrupt', function () {
     expect(d.receive_to_handler.summary!.p50!).to.be.at.most(d.wire_to_handler.summary!.p50!);
     expect(run.tools.guest?.['kfn-irqrecv']).to.equal('1.0.0');
     expect(run.tools.tgen?.['kfn-irqgen']).to.equal('1.0.0');
-    expect(irq?.rawOutputs).to.include.members(['device_interrupt/guest/kfn-irqrecv.stdout', 'device_interrupt/tgen/kfn-irqgen.stdout']);
+    expect(irq?.rawOutputs).to.include.members(['device_interrupt/guest/kfn-irqrecv.stdout', 'device_interrupt/tgen/kfn-irqgen-guest.stdout']);
   });
 
   it('leaves no agent, namespace or lab process behind', async () => {

@@ -10,6 +10,7 @@ import { formatDuration, formatMpps, formatNumber } from './format.ts';
 import type { ForwardingTable } from './forwarding-view.ts';
 import { renderBadge, renderChart, renderDeltaCell, renderDocument, renderGenericBlocks, renderLatencyTable, renderRawOutputs, renderTable } from './page-parts.ts';
 import type { RenderedCharts } from './render-charts.ts';
+import { renderComputeTable } from './compute-view.ts';
 import { html, type SafeHtml } from './safe-html.ts';
 import type { TrendView } from './trends.ts';
 import type { CaseView, Counts, RunSummaryView, RunView } from './view-model.ts';
@@ -221,11 +222,13 @@ function renderNodes(view: Pick<RunView, 'nodes'>): SafeHtml {
 export function renderRunPage(view: RunView, charts: RenderedCharts, options: PageOptions): string {
   const s = view.summary;
   const nav: [string, string][] = [['summary', 'Verdict']];
+  if (view.computes.length > 0) nav.push(['computes', 'Computes']);
   if (view.regression) nav.push(['regression', 'Regression']);
   if (view.comparison) nav.push(['comparison', 'Comparison']);
   nav.push(['cases', 'Cases'], ['trends', 'Trends'], ['nodes', 'Nodes']);
   if (view.problems.length > 0) nav.push(['problems', 'Report problems']);
   const body = html`${renderSummary(view)}
+${view.computes.length > 0 ? html`<section id="computes"><h2>Computes</h2>${renderComputeTable(view.computes)}</section>` : ''}
 ${view.regression ? html`<section id="regression"><h2>Regression</h2>${renderRegression(view.regression)}</section>` : ''}
 ${view.comparison ? html`<section id="comparison"><h2>Bare metal, SR-IOV and OVS-DPDK</h2>${renderComparison(view.comparison, charts)}</section>` : ''}
 <section id="cases"><h2>Cases</h2>${view.cases.length === 0 ? html`<p class="muted">no case ran</p>` : view.cases.map((c) => renderCase(c, charts, options))}</section>

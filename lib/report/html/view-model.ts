@@ -12,6 +12,7 @@ import { chooseLatencyScale, findDetailHistograms, LOG_SCALE_RATIO, mergeBuckets
 import { findLatencyRows, isLatencySummary, type LatencyRow } from './latency-rows.ts';
 import { buildTrendView, type TrendView } from './trends.ts';
 import { isUnfinished } from '../../results/status.ts';
+import { buildComputeRows, type ComputeRow } from './compute-view.ts';
 
 /** Testcases by what the page shows: `advisory` counts failed advisory checks apart from passes. */
 export type Counts = Record<Status, number> & { advisory?: number };
@@ -82,6 +83,8 @@ export interface RunView {
   findings: AdvisoryFinding[];
   regression: RegressionReport | null;
   trends: TrendView;
+  /** One row per compute group, when the run had several. */
+  computes: ComputeRow[];
   /** What the report could not read (a raw file, the history), so a gap is never silent. */
   problems: string[];
 }
@@ -254,6 +257,7 @@ export function buildRunView(input: RunViewInput): RunView {
     findings: collectAdvisoryFindings(run),
     regression: run.regression ?? null,
     trends: buildTrendView(run, input.history ?? []),
+    computes: buildComputeRows(run),
     problems: [...(input.problems ?? [])],
   };
 }

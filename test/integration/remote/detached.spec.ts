@@ -109,8 +109,11 @@ describe('remote detached processes (integration, real sshd)', function () {
   it('waitDetached returns when the process ends by itself, with its exit code and stderr', async () => {
     const s = await open();
     const p = await s.startDetached({ name: 'short', command: ['sh', '-c', 'echo done; echo warn >&2; exit 2'] });
-    const outcome = await s.waitDetached(p, { timeoutMs: 5000 });
+    const { window, ...outcome } = await s.waitDetached(p, { timeoutMs: 5000 });
     expect(outcome).to.deep.equal({ exitCode: 2, stdout: 'done\n', stderr: 'warn\n', stopped: false });
+    // Its lifetime on the node's clock, as results.json records measurement windows.
+    expect(window?.startMs).to.be.within(Date.now() - 10_000, Date.now());
+    expect((window?.endMs ?? -1) - (window?.startMs ?? 0)).to.be.within(0, 2_000);
   });
 
   it('waitDetached stops a process that outlives its timeout: SIGINT, then SIGTERM, then SIGKILL after each grace', async () => {
@@ -132,7 +135,8 @@ describe('remote detached processes (integration, real sshd)', function () {
     const tookMs = Date.now() - began;
     expect(tookMs).to.be.within(1000, 5000);
     expect(lines.slice(mark).filter((l) => l.includes('$ ')), 'a command ran while waiting').to.deep.equal([]);
-    expect(await s.stopDetached(p)).to.deep.equal({ exitCode: 0, stdout: 'done\n', stderr: '', stopped: false });
+    const { window: _window, ...stopped } = await s.stopDetached(p);
+    expect(stopped).to.deep.equal({ exitCode: 0, stdout: 'done\n', stderr: '', stopped: false });
   });
 
   it('keeps waiting across a dropped connection and collects the figures of a measurement that went on', async () => {

@@ -82,6 +82,7 @@ export function buildFakeContext(options: {
       details[key] = value;
       events.push(`details ${key}`);
     },
+    recordWindow: (node, what, w) => void events.push(`window ${node} ${what} ${w.endMs - w.startMs} ms`),
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,

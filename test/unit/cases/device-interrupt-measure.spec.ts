@@ -44,7 +44,8 @@ function buildRig(options: { raw?: Record<string, unknown>; guest?: FakeHandlers
     },
     outcome: (name) => {
       log.push(`${node} stop ${name}`);
-      return { stdout: name === 'kfn-irqgen' ? GEN_OUT : RECV_OUT, exitCode: 0 };
+      const window = { startMs: 1_767_225_600_000, endMs: 1_767_225_602_000 + (name.startsWith('kfn-irqrecv') ? 500 : 0) };
+      return { stdout: name === 'kfn-irqgen-guest' ? GEN_OUT : RECV_OUT, exitCode: 0, window };
     },
     start: (name) => void log.push(`${node} start ${name}`),
   });
@@ -67,13 +68,13 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     const m = await measureDeviceInterrupt(rig.ctx, rig.plan, rig.args);
     const order = rig.log.filter((l) => /start|stop|ready|raw/.test(l));
     expect(order).to.deep.equal([
-      'guest start kfn-irqrecv',
+      'guest start kfn-irqrecv-guest',
       'guest wait ready 150',
-      'tgen start kfn-irqgen',
-      'tgen stop kfn-irqgen',
-      'guest stop kfn-irqrecv',
-      'raw tgen/kfn-irqgen.stdout',
-      'raw tgen/kfn-irqgen.stderr',
+      'tgen start kfn-irqgen-guest',
+      'tgen stop kfn-irqgen-guest',
+      'guest stop kfn-irqrecv-guest',
+      'raw tgen/kfn-irqgen-guest.stdout',
+      'raw tgen/kfn-irqgen-guest.stderr',
       'raw guest/kfn-irqrecv.stdout',
       'raw guest/kfn-irqrecv.stderr',
     ]);
@@ -91,6 +92,8 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     expect(rig.ctx.details.guest).to.have.property('generator_node', 'tgen');
     expect(rig.ctx.tools).to.deep.equal([['guest', 'kfn-irqrecv', '1.0.0'], ['tgen', 'kfn-irqgen', '1.0.0']]);
     expect(rig.ctx.raws.get('guest/kfn-irqrecv.stdout')).to.equal(RECV_OUT);
+    // Each agent's window, as its node's clock gave it, for results.json.
+    expect(rig.ctx.events.filter((e) => e.startsWith('window'))).to.deep.equal(['window tgen kfn-irqgen 2000 ms', 'window guest kfn-irqrecv 2500 ms']);
   });
 
   it('writes every raw output before a parse failure, and the failure names the output', async () => {
@@ -100,7 +103,7 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     expect(error).to.be.instanceOf(ToolOutputParseError);
     expect((error as Error).message).to.contain('guest:kfn-irqrecv stdout');
     expect(rig.ctx.raws.get('guest/kfn-irqrecv.stdout')).to.equal(truncated);
-    expect(rig.ctx.raws.get('tgen/kfn-irqgen.stdout')).to.equal(GEN_OUT);
+    expect(rig.ctx.raws.get('tgen/kfn-irqgen-guest.stdout')).to.equal(GEN_OUT);
     expect(rig.ctx.details).to.deep.equal({});
   });
 
@@ -130,7 +133,7 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     await failure(measureDeviceInterrupt(rig.ctx, rig.plan, rig.args));
     expect(rig.guest.callsOf('stop')).to.deep.equal([]);
     await rig.ctx.cleanup.unwind();
-    expect(rig.guest.callsOf('stop')).to.deep.equal([{ kind: 'stop', name: 'kfn-irqrecv', signal: 'INT' }]);
+    expect(rig.guest.callsOf('stop')).to.deep.equal([{ kind: 'stop', name: 'kfn-irqrecv-guest', signal: 'INT' }]);
   });
 
   it('refuses summaries of another stream (a stale generator), after keeping them', async () => {
@@ -138,7 +141,7 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     const error = await failure(measureDeviceInterrupt(rig.ctx, rig.plan, rig.args));
     expect(error).to.be.instanceOf(MeasurementError);
     expect((error as Error).message).to.match(/expected one stream id, found generator 1 and receiver \d+/);
-    expect(rig.ctx.raws.has('tgen/kfn-irqgen.stdout')).to.equal(true);
+    expect(rig.ctx.raws.has('tgen/kfn-irqgen-guest.stdout')).to.equal(true);
   });
 
   it('errors when the generator was cut short, and when withheld seqs lie beyond the run', async () => {
@@ -154,8 +157,8 @@ describe('cases/device-interrupt procedure with fake nodes', () => {
     const rig = buildRig({ dryRun: true, guest: { exec: () => undefined, outcome: () => ({ stdout: '' }) }, tgen: { exec: () => undefined, outcome: () => ({ stdout: '' }) } });
     const error = await failure(measureDeviceInterrupt(rig.ctx, rig.plan, rig.args));
     expect(error).to.be.instanceOf(DryRunStop);
-    expect(rig.guest.callsOf('start').map((s) => s.name)).to.deep.equal(['kfn-irqrecv']);
-    expect(rig.tgen.callsOf('start').map((s) => s.name)).to.deep.equal(['kfn-irqgen']);
+    expect(rig.guest.callsOf('start').map((s) => s.name)).to.deep.equal(['kfn-irqrecv-guest']);
+    expect(rig.tgen.callsOf('start').map((s) => s.name)).to.deep.equal(['kfn-irqgen-guest']);
     expect(rig.ctx.raws.size).to.equal(0);
   });
 });

@@ -24,7 +24,7 @@ function sessionsFor(pod: Pod, outputs: { gen: string; recv: string }) {
         if (c.includes("grep -q '^kfn-irqrecv: ready '")) return { stdout: 'kfn-irqrecv: ready 198.19.7.2:47900\n' };
         return undefined;
       },
-      outcome: (n) => ({ exitCode: 0, stdout: n === 'kfn-irqgen' ? outputs.gen : outputs.recv }),
+      outcome: (n) => ({ exitCode: 0, stdout: n.startsWith('kfn-irqgen') ? outputs.gen : outputs.recv }),
     });
   const sessions = new Map(pod.nodes.map((n) => [n.name, make(n.name)]));
   return async (node: { name: string }) => sessions.get(node.name)!;

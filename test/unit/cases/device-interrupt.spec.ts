@@ -105,6 +105,23 @@ describe('cases/device-interrupt plan', () => {
     expect(configIssues(() => planOf(noTgen, { dest: '192.0.2.7', hw_timestamps: true }))[0]!.path).to.equal('device_interrupt.run.args.hw_timestamps');
   });
 
+  it("takes the node the guest's port is cabled to as generator: its own host, when it can send, rather than a shared tgen", () => {
+    const pod = realPod();
+    const cabledToHost = {
+      ...pod,
+      nodes: pod.nodes.map((n) => {
+        if (n.name === 'guest') return { ...n, ports: n.ports.map((p) => (p.name === 'gi' ? { ...p, peer: 'host:hg' } : p)) };
+        if (n.name === 'host') return { ...n, ports: [...n.ports, { name: 'hg', interface: 'hg', peer: 'guest:gi' }] };
+        return n;
+      }),
+    };
+    const p = planOf(cabledToHost);
+    expect([p.generator.name, p.generatorIface, p.dest]).to.deep.equal(['host', 'hg', '198.19.7.2']);
+    // Named in the case args, the generator is that node whatever the cabling.
+    expect(planOf(cabledToHost, { generator_node: 'tgen', dest: '198.19.7.2' }).generator.name).to.equal('tgen');
+    expect(planOf(pod).generator.name).to.equal('tgen');
+  });
+
   it('skips, with the reason, a pod without a guest or without a node to generate', () => {
     const pod = buildLabPod();
     expect(planDeviceInterrupt({ ...pod, nodes: pod.nodes.filter((n) => n.role !== 'guest') }, parseDeviceInterruptArgs({}))).to.deep.equal({

@@ -58,6 +58,7 @@ export function buildForwardingContext(o: { pod: Pod; sessions: Record<string, N
       return path;
     },
     recordDetails: (key, value) => void (details[key] = value),
+    recordWindow: () => {},
     recordSystemInfo: () => {},
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,

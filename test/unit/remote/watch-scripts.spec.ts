@@ -37,17 +37,19 @@ describe('remote/watch-scripts', () => {
   });
 
   it('parses a read-back and refuses a garbled one', () => {
-    const ok = Buffer.from('kfn-stop stopped=1 sent=KILL\nkfn-rc 137\nkfn-file 6\nout\nxxkfn-file -1\n');
-    expect(parseCollected(ok, 'INT')).to.deep.equal({ stopped: true, escalatedTo: 'KILL', exitCode: 137, stdout: 'out\nxx', stderr: null });
-    expect(parseCollected(Buffer.from('kfn-stop stopped=0 sent=none\nkfn-rc \nkfn-file 0\nkfn-file 0\n'), 'INT')).to.deep.equal({
+    const ok = Buffer.from('kfn-stop stopped=1 sent=KILL\nkfn-rc 137\nkfn-window 1767225600123 1767225630456\nkfn-file 6\nout\nxxkfn-file -1\n');
+    expect(parseCollected(ok, 'INT')).to.deep.equal({ stopped: true, escalatedTo: 'KILL', exitCode: 137, stdout: 'out\nxx', stderr: null, window: { startMs: 1767225600123, endMs: 1767225630456 } });
+    expect(parseCollected(Buffer.from('kfn-stop stopped=0 sent=none\nkfn-rc \nkfn-window  \nkfn-file 0\nkfn-file 0\n'), 'INT')).to.deep.equal({
       stopped: false,
       exitCode: null,
       stdout: '',
       stderr: '',
     });
     // SIGTERM asked for first is no escalation.
-    expect(parseCollected(Buffer.from('kfn-stop stopped=1 sent=TERM\nkfn-rc 143\nkfn-file 0\nkfn-file 0\n'), 'TERM').escalatedTo).to.equal(undefined);
-    for (const bad of ['', 'stopped=1\n', 'kfn-stop stopped=1 sent=INT\nkfn-rc 0\nkfn-file 9\nshort', 'kfn-stop stopped=1 sent=INT\nkfn-rc 0\nkfn-file 0\nkfn-file 0\nextra']) {
+    expect(parseCollected(Buffer.from('kfn-stop stopped=1 sent=TERM\nkfn-rc 143\nkfn-window  \nkfn-file 0\nkfn-file 0\n'), 'TERM').escalatedTo).to.equal(undefined);
+    // A date without %N (busybox) writes its format back: no window rather than a wrong one.
+    expect(parseCollected(Buffer.from('kfn-stop stopped=0 sent=none\nkfn-rc 0\nkfn-window 1767225600%3N 1767225630%3N\nkfn-file 0\nkfn-file 0\n'), 'INT').window).to.equal(undefined);
+    for (const bad of ['', 'stopped=1\n', 'kfn-stop stopped=1 sent=INT\nkfn-rc 0\nkfn-window  \nkfn-file 9\nshort', 'kfn-stop stopped=1 sent=INT\nkfn-rc 0\nkfn-window  \nkfn-file 0\nkfn-file 0\nextra', 'kfn-stop stopped=1 sent=INT\nkfn-rc 0\nkfn-file 0\nkfn-file 0\n']) {
       expect(() => parseCollected(Buffer.from(bad), 'INT'), JSON.stringify(bad)).to.throw(Error);
     }
   });
@@ -87,7 +89,9 @@ describe('remote/watch-scripts', () => {
       const pid = start('loop', `trap 'echo got INT; exit 7' INT; echo started; while :; do sleep 0.05; done`);
       sh('sleep 0.2');
       const out = sh(buildStopAndCollectScript({ runDir, name: 'loop', pid, signal: 'INT', graceMs: 3000 }));
-      expect(parseCollected(out, 'INT')).to.deep.equal({ stopped: true, exitCode: 7, stdout: 'started\ngot INT\n', stderr: '' });
+      const { window, ...rest } = parseCollected(out, 'INT');
+      expect(rest).to.deep.equal({ stopped: true, exitCode: 7, stdout: 'started\ngot INT\n', stderr: '' });
+      expect(window?.startMs).to.be.within(Date.now() - 10_000, Date.now());
       expect(alive(pid)).to.equal(false);
     });
 
@@ -95,7 +99,17 @@ describe('remote/watch-scripts', () => {
       const pid = start('quick', 'echo out; echo err >&2; exit 3');
       sh('sleep 0.3');
       const out = sh(buildStopAndCollectScript({ runDir, name: 'quick', pid, signal: 'INT', graceMs: 1000 }));
-      expect(parseCollected(out, 'INT')).to.deep.equal({ stopped: false, exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+      const { window, ...rest } = parseCollected(out, 'INT');
+      expect(rest).to.deep.equal({ stopped: false, exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+      expect((window?.endMs ?? -1) - (window?.startMs ?? 0)).to.be.within(0, 300);
+    });
+
+    it("stamps the command's own lifetime on the node clock: a 300 ms sleep gives about 300 ms", () => {
+      const pid = start('nap', 'sleep 0.3');
+      sh('sleep 0.6');
+      const { window, stopped } = parseCollected(sh(buildStopAndCollectScript({ runDir, name: 'nap', pid, signal: 'INT', graceMs: 1000 })), 'INT');
+      expect(stopped).to.equal(false);
+      expect((window?.endMs ?? 0) - (window?.startMs ?? 0)).to.be.within(280, 550);
     });
 
     it('sends SIGTERM to a process that ignores SIGINT, and SIGKILL to one that ignores both', () => {
