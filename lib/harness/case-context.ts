@@ -4,7 +4,7 @@
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { Limit, ThresholdProfile } from '../config/thresholds.ts';
 import type { NodeSession } from '../remote/types.ts';
-import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
+import type { GuestLaunchRecord, NodeSystemInfo, PropertyValue } from '../results/model.ts';
 import type { CleanupStack } from './cleanup.ts';
 import type { Progress } from './progress.ts';
 
@@ -52,6 +52,8 @@ export interface CaseContext {
   emulation(node: PodNode): string | undefined;
   /** The accelerator a guest the harness launched runs under; undefined for any other node. */
   accelerator(node: PodNode): 'kvm' | 'tcg' | undefined;
+  /** How a guest the harness launched runs (its NICs, QMP socket, placement); undefined for any other node. */
+  launch(node: PodNode): GuestLaunchRecord | undefined;
   /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
   annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
 }

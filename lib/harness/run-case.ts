@@ -93,6 +93,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     recordSystemInfo: scope.recordSystemInfo,
     recordToolVersion: scope.recordToolVersion,
     accelerator: (node) => scope.nodeInfo?.(node.name)?.launch?.accelerator,
+    launch: (node) => scope.nodeInfo?.(node.name)?.launch,
     emulation: (node) => {
       const launch = scope.nodeInfo?.(node.name)?.launch;
       return launch?.emulated ? `${node.name} is a QEMU guest under TCG, software emulation: its figures test function, not real-time quality` : undefined;

@@ -61,12 +61,18 @@ export interface LabPaths {
 /** Where the lab's guest runs: a QEMU VM launched by each run, or a namespace on the host's kernel. */
 export type LabGuestKind = 'vm' | 'namespace';
 
-/** The VM guest's wiring inside the host namespace: its NIC's tap joins a bridge with the veth end. */
+/**
+ * The VM guest's wiring inside the host namespace: its interrupt NIC's tap joins a bridge with
+ * the veth end gi; it owns the data veth ends g0/g1 through macvtap (the SR-IOV analogue); and
+ * its vhost-user NICs v0/v1 are plugged by the OVS-DPDK case.
+ */
 export interface LabVmWiring {
   bridge: string;
   tap: string;
   /** The guest NIC's MAC: the pod's guest:gi port. */
   nicMac: string;
+  /** MACs of the guest's forwarding NICs, by port: g0, g1 (macvtap), v0, v1 (vhost-user). */
+  dataMacs: Record<'g0' | 'g1' | 'v0' | 'v1', string>;
   /** The guest NIC's address (the interrupt link's far end). */
   address: string;
   /** Host loopback port QEMU forwards to the guest's sshd. */
@@ -141,7 +147,8 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
   const names = deriveLabNames(realRoot);
   const paths = buildLabPaths(realRoot);
   const net = `198.18.${octet}`;
-  const nodes = NODE_ORDER.map((name, i): LabPlanNode => ({
+  // A VM guest needs no namespace: its links end in the host namespace, where QEMU runs.
+  const nodes = NODE_ORDER.flatMap((name, i): LabPlanNode[] => (guest === 'vm' && name === 'guest' ? [] : [{
     name,
     role: name,
     namespace: `${names.prefix}-${name}`,
@@ -150,7 +157,7 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
     hostKeyFile: join(paths.stateDir, `ssh_host_ed25519_key.${name}`),
     pidFile: join(paths.stateDir, `sshd.${name}.pid`),
     logFile: join(paths.logDir, `sshd.${name}.log`),
-  }));
+  }]));
   const end = (node: LabNodeName, ifname: string, linkIndex: number, side: number, address?: string): LabLinkEnd => ({
     node,
     ifname,
@@ -160,8 +167,9 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
   const links: LabDataLink[] = [
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 0', a: end('tgen', 't0', 1, 1), b: end('host', 'h0', 1, 2) },
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 1', a: end('tgen', 't1', 2, 1), b: end('host', 'h1', 2, 2) },
-    { purpose: 'SR-IOV passthrough analogue, VF 0', a: end('tgen', 't2', 3, 1), b: end('guest', 'g0', 3, 2) },
-    { purpose: 'SR-IOV passthrough analogue, VF 1', a: end('tgen', 't3', 4, 1), b: end('guest', 'g1', 4, 2) },
+    // With a VM guest the far ends stay in the host namespace, where the VM owns them through macvtap.
+    { purpose: `SR-IOV passthrough analogue, VF 0${guest === 'vm' ? ' (the VM owns g0 through macvtap passthru)' : ''}`, a: end('tgen', 't2', 3, 1), b: end(guest === 'vm' ? 'host' : 'guest', 'g0', 3, 2) },
+    { purpose: `SR-IOV passthrough analogue, VF 1${guest === 'vm' ? ' (the VM owns g1 through macvtap passthru)' : ''}`, a: end('tgen', 't3', 4, 1), b: end(guest === 'vm' ? 'host' : 'guest', 'g1', 4, 2) },
     guest === 'vm'
       ? {
           // The far end stays in the host namespace, bridged to the VM's tap: the guest NIC is virtio-net.
@@ -179,7 +187,18 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
   return {
     root: realRoot,
     guest,
-    ...(guest === 'vm' ? { vm: { bridge: 'vmbr-gi', tap: 'vmtap-gi', nicMac: buildMac(names, 5, 2), address: `198.19.${octet}.2/30`, sshForwardPort: 10022 } } : {}),
+    ...(guest === 'vm'
+      ? {
+          vm: {
+            bridge: 'vmbr-gi',
+            tap: 'vmtap-gi',
+            nicMac: buildMac(names, 5, 2),
+            dataMacs: { g0: buildMac(names, 3, 3), g1: buildMac(names, 4, 3), v0: buildMac(names, 7, 3), v1: buildMac(names, 8, 3) },
+            address: `198.19.${octet}.2/30`,
+            sshForwardPort: 10022,
+          },
+        }
+      : {}),
     names,
     octet,
     managementCidr: `${net}.0/24`,

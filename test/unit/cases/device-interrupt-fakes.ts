@@ -86,6 +86,7 @@ export function buildFakeContext(options: {
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,
     accelerator: () => undefined,
+    launch: () => undefined,
     annotate: () => {},
     raws,
     details,

@@ -62,6 +62,7 @@ export function buildForwardingContext(o: { pod: Pod; sessions: Record<string, N
     recordToolVersion: (node, tool, version) => void tools.push([node, tool, version]),
     emulation: () => undefined,
     accelerator: () => undefined,
+    launch: () => undefined,
     annotate: () => {},
     raws,
     details,

@@ -152,7 +152,12 @@ describe('topology/ovs-dpdk on the lab pod (own OVS, VNF on virtio_user)', () =>
     await topology.collectEvidence!(ctx);
     expect([...ctx.raws.keys()]).to.include.members(['ovs/pmd-stats-show.txt', 'ovs/pmd-rxq-show.txt', 'ovs/dump-flows.txt', 'ovs/interfaces.txt', 'guest/vnf-testpmd.stdout']);
     // in_port=2 (vhost0) goes back toward t0, in_port=3 (vhost1) toward t1: 0 and 969 frames recorded.
-    expect(topology.forwarderCounts!()).to.deep.equal({ txTowardTgenPort: { t0: 0, t1: 969 }, source: 'OVS flow counters of the frames coming back from the VNF' });
+    const counts = topology.forwarderCounts!()!;
+    expect(counts.txTowardTgenPort).to.deep.equal({ t0: 0, t1: 969 });
+    expect(counts.source).to.equal('OVS flow counters of the frames coming back from the VNF');
+    // Each direction's counting points in path order; this fixture's OVS ports carry other names, so only the VNF's are here.
+    expect(counts.stages?.map((d) => `${d.txPort}>${d.rxPort}`)).to.deep.equal(['t0>t1', 't1>t0']);
+    expect(counts.stages?.[0]?.stages.map((s) => s.point)).to.deep.equal(['VNF vnf port 0 rx', 'VNF vnf port 1 tx']);
     const ovs = ctx.details.ovs as { pmd: Array<{ packetsReceived: number }>; portDrops: Record<string, Record<string, number>> };
     expect(ovs.pmd[0]?.packetsReceived).to.equal(17205);
     expect(ovs.portDrops.vhu0?.ovs_tx_failure_drops).to.equal(10361);
