@@ -102,7 +102,7 @@ const nicField = z.unknown().transform((input, ctx): NicInput => {
   }
   const parsed = nicVariants[forms[0] as keyof typeof nicVariants].safeParse(input);
   if (parsed.success) return parsed.data;
-  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue, code: 'custom', message: issue.message, path: issue.path, input: undefined });
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
   return z.NEVER;
 });
 

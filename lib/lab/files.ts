@@ -131,10 +131,11 @@ function vmGuestNode(plan: LabPlan, image: LabImageRef): Record<string, unknown>
     user: 'root',
     key_filename: image.accessKey,
     host_key: { fingerprint: image.hostKeyFingerprint },
+    // The forwarding pair first: a case takes the first two ports cabled to the generator.
     ports: [
-      { name: 'gi', interface: 'gi', mac: vm.nicMac, peer: 'tgen:ti' },
       { name: 'g0', interface: 'g0', mac: vm.dataMacs.g0, peer: `tgen:${tgenPeer('g0')}` },
       { name: 'g1', interface: 'g1', mac: vm.dataMacs.g1, peer: `tgen:${tgenPeer('g1')}` },
+      { name: 'gi', interface: 'gi', mac: vm.nicMac, peer: 'tgen:ti' },
       { name: 'v0', interface: 'v0', mac: vm.dataMacs.v0 },
       { name: 'v1', interface: 'v1', mac: vm.dataMacs.v1 },
     ],
