@@ -46,7 +46,7 @@ export function buildNicHotplug(guest: PodNode, record: GuestLaunchRecord, nic: 
 
 // Plugs the NICs while the vswitch's client ports retry their connection, then waits in the guest.
 export async function plugVhostUserNics(
-  ctx: { cleanup: CleanupStack; dryRun: boolean; log: (line: string) => void },
+  ctx: { cleanup: CleanupStack; dryRun: boolean; log: (line: string) => void; signal?: AbortSignal },
   a: { pod: Pod; guest: PodNode; record: GuestLaunchRecord; host: NodeSession; guestSession: NodeSession; nics: readonly GuestNicRecord[] },
 ): Promise<PluggedNic[]> {
   if (!a.record.qmpSocket) throw new GuestLaunchError(`guest ${a.guest.name}: no QMP socket recorded at launch`);
@@ -54,7 +54,7 @@ export async function plugVhostUserNics(
   const plugged: PluggedNic[] = [];
   for (const nic of a.nics) {
     const hotplug = buildNicHotplug(a.guest, a.record, nic);
-    ctx.cleanup.push(`unplug vhost-user NIC ${nic.port} from guest ${a.guest.name}`, async () => unplug(qmp, hotplug, ctx.log));
+    ctx.cleanup.push(`unplug vhost-user NIC ${nic.port} from guest ${a.guest.name}`, async () => unplug(qmp, hotplug, ctx.log, ctx.signal));
     // netdev_add returns once the vswitch has connected: OVS retries its client ports every second.
     const t = await qmp.run(hotplug.plug, { timeoutMs: 30_000 });
     if (!ctx.dryRun) hotplug.plug.forEach((c, i) => replyValue(t, i, `${c.execute} (${nic.port})`));
@@ -71,10 +71,12 @@ export async function plugVhostUserNics(
   return plugged;
 }
 
-// device_del asks the guest to eject; the netdev and chardev go once the device is gone.
-async function unplug(qmp: QmpClient, hotplug: VhostUserHotplug, log: (line: string) => void): Promise<void> {
+// device_del asks the guest to eject; the netdev and chardev go once the device is gone. On an
+// abort nobody waits for the guest: the VM is stopped at the end of the run with all its devices.
+async function unplug(qmp: QmpClient, hotplug: VhostUserHotplug, log: (line: string) => void, signal: AbortSignal | undefined): Promise<void> {
   const [deviceDel, ...rest] = hotplug.unplug as [QmpCommand, ...QmpCommand[]];
   await qmp.run([deviceDel], { timeoutMs: 10_000 });
+  if (signal?.aborted) return;
   const deadline = Date.now() + GUEST_HOTPLUG_S * 1000;
   for (;;) {
     const t = await qmp.run([{ execute: 'qom-list', arguments: { path: '/machine/peripheral' } }]);

@@ -173,10 +173,20 @@ function nicArgs(nic: Exclude<GuestNicSpec, { kind: 'vhost-user' }>, fd: number)
   return { args: ['-device', `vfio-pci,host=${nic.hostPci},id=${nic.id}${addr(nic.slot)}`], options: { host: nic.hostPci } };
 }
 
-// QMP's device_add takes typed JSON: on/off properties go as booleans (QEMU 7.2 qdev_device_add_from_qdict).
-function qmpValue(value: string): string | boolean {
-  return value === 'on' ? true : value === 'off' ? false : value;
+// QMP's device_add takes typed JSON: on/off properties go as booleans and counts as numbers
+// (QEMU 7.2 qdev_device_add_from_qdict with from_json).
+function qmpValue(value: string): string | boolean | number {
+  if (value === 'on' || value === 'off') return value === 'on';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }
+
+/**
+ * Under TCG a vhost-user virtio-net device gets no MSI-X vectors (`vectors=0`, legacy INTx):
+ * QEMU 7.2 (Debian 1:7.2+dfsg-7+deb12u18) segfaults in msix_set_vector_notifiers, called from
+ * vhost_net_start, when the guest driver starts such a device without KVM's irqfd (seen on the
+ * lab, boot-time and hot-plugged NICs alike). The VNF polls, so it loses nothing by it.
+ */
+export const TCG_VHOST_USER_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ vectors: '0' });
 
 /** The QMP commands that plug a vhost-user NIC into a running guest, and take it out again. */
 export interface VhostUserHotplug {
@@ -241,7 +251,7 @@ export function buildQemuCommand(spec: QemuLaunchSpec): QemuCommand {
   const hotplug: QemuCommand['hotplug'] = {};
   for (const nic of spec.nics) {
     if (nic.kind === 'vhost-user') {
-      const { options, plug, unplug } = buildVhostUserHotplug(nic);
+      const { options, plug, unplug } = buildVhostUserHotplug(kvm ? nic : { ...nic, deviceOptions: { ...TCG_VHOST_USER_OPTIONS, ...nic.deviceOptions } });
       hotplug[nic.id] = { plug, unplug };
       nicOptions[nic.id] = options;
       continue;
