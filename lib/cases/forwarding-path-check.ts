@@ -23,8 +23,13 @@ export interface LocatedLoss {
 }
 
 // More frames reached the generator than the device sent toward it: they bypassed the device.
+// A device that sent nothing at all forwarded nothing: its case is an error, never a pass.
 export function checkForwarderCounts(received: Readonly<Record<string, number>>, counts: ForwarderCounts): string[] {
   const problems: string[] = [];
+  const sum = (o: Readonly<Record<string, number>>) => Object.values(o).reduce((a, b) => a + b, 0);
+  if (Object.keys(received).length > 0 && (sum(received) === 0 || sum(counts.txTowardTgenPort) === 0)) {
+    problems.push(`no frame went through the device under test (${counts.source}: ${sum(counts.txTowardTgenPort)} sent toward the generator, which received ${sum(received)})`);
+  }
   for (const [port, rx] of Object.entries(received)) {
     const sent = counts.txTowardTgenPort[port];
     if (sent === undefined) problems.push(`${counts.source} has no count for the port facing ${port}`);

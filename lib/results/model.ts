@@ -10,7 +10,10 @@ import type { RegressionReport } from './regression-report.ts';
 // `maxAtLeastNs` and `conditions`, and their signed `*Delta*` fields are set only when both
 // figures are exact; `regression.compared[]` gains `change`; `nodes[].launch` records a guest the
 // harness launched (accelerator and why, QEMU, guest kernel, thread placement read back).
-export const RESULTS_SCHEMA_VERSION = '1.2.0';
+// 1.3.0 `nodes[].launch.nics` (each data NIC, its kind and guest PCI address) and `qmpSocket`;
+// a forwarding case whose VNF runs in a launched guest records `vnf`, `accelerator`, and
+// `pathCheck.loss` (each direction's counts from the generator through the path and back).
+export const RESULTS_SCHEMA_VERSION = '1.3.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';

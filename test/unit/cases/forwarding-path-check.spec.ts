@@ -37,6 +37,10 @@ describe('cases/forwarding-path-check checkForwarderCounts', () => {
   it('refuses frames that reached the generator around the device, and a port the device did not count', () => {
     expect(checkForwarderCounts({ t0: 10, t1: 20 }, { txTowardTgenPort: { t0: 10, t1: 25 }, source: 's' })).to.deep.equal([]);
     expect(checkForwarderCounts({ t0: 11 }, { txTowardTgenPort: { t0: 10 }, source: 's' })).to.deep.equal(['the generator received 11 frames on t0 but the device sent only 10 toward it (s): frames went around the device']);
-    expect(checkForwarderCounts({ t9: 1 }, { txTowardTgenPort: {}, source: 's' })).to.deep.equal(['s has no count for the port facing t9']);
+    expect(checkForwarderCounts({ t9: 1 }, { txTowardTgenPort: { t0: 1 }, source: 's' })).to.deep.equal(['s has no count for the port facing t9']);
+  });
+
+  it('refuses a case in which no frame went through the device', () => {
+    expect(checkForwarderCounts({ t0: 0, t1: 0 }, { txTowardTgenPort: { t0: 0, t1: 0 }, source: 'VNF testpmd' })).to.deep.equal(['no frame went through the device under test (VNF testpmd: 0 sent toward the generator, which received 0)']);
   });
 });
