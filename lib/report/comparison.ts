@@ -145,13 +145,18 @@ function deltaText(d: Delta | NoDelta | null | undefined, hasBoth: boolean, scal
 export function formatComparisonTable(data: ForwardingComparison): string {
   const header = ['frame', 'case', 'forwarder (where)', 'NDR pps', 'vs bare metal', 'p99 us', 'vs bm', 'max us', 'vs bm'];
   const rows: string[][] = [];
-  const reasons: string[] = [];
+  // One note per case and reason: a VM under TCG is not comparable for every figure, for one reason.
+  const reasons = new Map<string, { caseName: string; reason: string; what: string[] }>();
   for (const fs of data.frameSizes) {
     const base = fs.cells.find((c) => c.caseName === data.baseline);
     fs.cells.forEach((c, i) => {
       const isBase = c.caseName === data.baseline;
-      const label = `${fs.frameSize} B ${c.caseName.replace(/_forwarding$/, '')}`;
-      const note = (what: string) => (reason: string) => reasons.push(`${label} ${what}: not comparable: ${reason}`);
+      const note = (what: string) => (reason: string) => {
+        const key = `${c.caseName}\n${reason}`;
+        const entry = reasons.get(key) ?? { caseName: c.caseName, reason, what: [] };
+        entry.what.push(`${fs.frameSize} B ${c.caseName.replace(/_forwarding$/, '')} ${what}`);
+        reasons.set(key, entry);
+      };
       const maxOf = (x: typeof c | undefined) => (x?.maxNs ?? x?.maxAtLeastNs ?? null);
       rows.push([
         i === 0 ? `${fs.frameSize} B` : '',
@@ -173,7 +178,7 @@ export function formatComparisonTable(data: ForwardingComparison): string {
     line(header),
     ...rows.map(line),
     ...data.notes.map((n) => `note: ${n}`),
-    ...reasons.map((r) => `note: ${r}`),
+    ...[...reasons.values()].map((r) => `note: ${r.what.join(', ')}: not comparable: ${r.reason}`),
     '',
   ].join('\n');
 }

@@ -164,6 +164,15 @@ describe('report/comparison formatComparisonTable', () => {
     expect(lines[7]).to.match(/^\s+ovs_dpdk\s+\S.*?\)\s+27944\s+\+479 %/);
   });
 
+  it('says once per case why a VM under TCG is not comparable, for all its figures', () => {
+    const vm = (accelerator: string) => runOf([caseOf('baremetal_forwarding', [row(64, 40_000, 10_000, 40_000), row(1518, 20_000, 9_000, 30_000)]), caseOf('sriov_forwarding', [row(64, 30_000, 20_000, 50_000), row(1518, 15_000, 12_000, 40_000)], 'pass', { accelerator })]);
+    const text = formatComparisonTable(buildForwardingComparison(vm('tcg'))!);
+    const notes = text.split('\n').filter((l) => l.startsWith('note:') && l.includes('not comparable'));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(/^note: 64 B sriov NDR, 64 B sriov p99, 64 B sriov max, 1518 B sriov NDR, 1518 B sriov p99, 1518 B sriov max: not comparable: accelerator .* differs/);
+    expect(text).to.match(/sriov\s+testpmd io \(VM, TCG\)/);
+  });
+
   it('marks two floors n/c and says why under the table', () => {
     const data = buildForwardingComparison(runOf([caseOf('baremetal_forwarding', [row(64, 40_000, 10_000, 40_000, floor)]), caseOf('ovs_dpdk_forwarding', [row(64, 25_000, 25_000, 90_000, floor)])]))!;
     const text = formatComparisonTable(data);
