@@ -1,7 +1,7 @@
 // Builds the audit's view of a node from pod.yaml, so that checks never read the pod
 // model directly and tests can state a node's CPU plan in a few lines.
 import type { PodNode } from '../config/pod-model.ts';
-import type { NodeContext, PortContext, SriovPf } from './types.ts';
+import type { LaunchedGuestContext, NodeContext, PortContext, SriovPf } from './types.ts';
 
 export interface NodeContextOptions {
   node: PodNode;
@@ -12,6 +12,9 @@ export interface NodeContextOptions {
   minFreeHugepages?: number;
   hugepageSizeKb?: number;
   kernelRelease?: string;
+  /** Guests the harness launches on this node, when it is their host. */
+  launchedGuests?: readonly LaunchedGuestContext[];
+  ovsPmdCpus?: readonly number[];
 }
 
 // PCI ports are DPDK ports (vfio-pci) unless named as SR-IOV PFs, which stay on the kernel driver.
@@ -37,5 +40,7 @@ export function buildNodeContext(options: NodeContextOptions): NodeContext {
     dataPorts,
     sriovPfs,
     hugepages: { minFreePerNode: Math.max(1, options.minFreeHugepages ?? 1), ...(options.hugepageSizeKb === undefined ? {} : { sizeKb: options.hugepageSizeKb }) },
+    ...(options.launchedGuests && options.launchedGuests.length > 0 ? { launchedGuests: options.launchedGuests } : {}),
+    ...(options.ovsPmdCpus === undefined ? {} : { ovsPmdCpus: options.ovsPmdCpus }),
   };
 }

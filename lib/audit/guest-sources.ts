@@ -21,6 +21,8 @@ export interface GuestView {
   others: Array<{ name: string; cpus: Placement }>;
   memLocked: boolean;
   hugepages: boolean | undefined;
+  /** RAM shared with other processes (share=on, libvirt <access mode='shared'/>), as a vhost-user backend needs it. */
+  shared?: boolean;
   prealloc: boolean;
   /** Short evidence for messages, e.g. `-object memory-backend-file,mem-path=/dev/hugepages`. */
   memoryEvidence: string;
@@ -70,6 +72,7 @@ export function parseDomainXml(label: string, xml: string): GuestView {
   }
   const backing = /<memoryBacking>([\s\S]*?)<\/memoryBacking>/.exec(text)?.[1] ?? '';
   view.memLocked = /<locked\s*\/?>/.test(backing);
+  view.shared = /<access\b[^>]*mode\s*=\s*['"]shared['"]/.test(backing);
   view.hugepages = /<hugepages\b/.test(backing);
   // libvirt backs hugepage memory with prealloc=yes; <allocation mode='immediate'/> asks for it otherwise.
   view.prealloc = view.hugepages || /<allocation\b[^>]*mode\s*=\s*['"]immediate['"]/.test(backing);
@@ -157,12 +160,14 @@ function readQemuMemory(view: GuestView, options: Array<[string, string]>, mount
     });
     view.hugepages = huge.includes(false) ? false : huge.includes(undefined) ? undefined : true;
     view.prealloc = options.some(([n]) => n === 'mem-prealloc') || usedBackends.every((b) => ON.has(b?.props.prealloc ?? ''));
+    view.shared = usedBackends.every((b) => ON.has(b?.props.share ?? ''));
     usedBackends.forEach((b, i) => {
       const where = huge[i] === false && b?.positional === 'memory-backend-file' ? ' (not on hugetlbfs)' : '';
-      evidence.push(`${b?.positional ?? 'missing backend'} ${b?.props['mem-path'] ?? ''}${where} prealloc=${b?.props.prealloc ?? 'off'}`.replace(/\s+/g, ' '));
+      evidence.push(`${b?.positional ?? 'missing backend'} ${b?.props['mem-path'] ?? ''}${where} prealloc=${b?.props.prealloc ?? 'off'} share=${b?.props.share ?? 'off'}`.replace(/\s+/g, ' '));
     });
   } else {
     view.hugepages = false;
+    view.shared = false;
     evidence.push('anonymous RAM (no -mem-path and no memory backend in use)');
   }
   if (mounts === undefined) evidence.push('/proc/mounts not readable');
@@ -227,4 +232,28 @@ export function readGuestViews(snapshot: NodeSnapshot): GuestView[] {
     else views.push(parseQemuProcess(snapshot, pid, cmdline));
   }
   return views;
+}
+
+/** An OVS PMD thread and the CPUs it may run on. */
+export interface PmdThread {
+  name: string;
+  cpus: Placement;
+}
+
+// OVS's PMD threads (pmd-c<core>/id:<n>) of every ovs-vswitchd process the snapshot read.
+export function readPmdThreads(snapshot: NodeSnapshot): PmdThread[] {
+  const out: PmdThread[] = [];
+  for (const [path, comm] of snapshot.files) {
+    const m = /^\/proc\/(\d+)\/comm$/.exec(path);
+    if (!m || !comm.trim().startsWith('ovs-vswitchd')) continue;
+    const tasks = [...snapshot.files.keys()].filter((p) => p.startsWith(`/proc/${m[1]}/task/`) && p.endsWith('/comm')).sort(comparePaths);
+    for (const t of tasks) {
+      const name = (snapshot.files.get(t) as string).trim();
+      if (!/^pmd-c\d+/.test(name)) continue;
+      const status = snapshot.files.get(t.replace(/\/comm$/, '/status'));
+      const allowed = status === undefined ? undefined : /^Cpus_allowed_list:\s*(\S*)\s*$/m.exec(status)?.[1];
+      out.push({ name, cpus: allowed === undefined ? 'unreadable' : cpus(allowed) });
+    }
+  }
+  return out;
 }

@@ -8,6 +8,7 @@ import { runtimeCpuChecks } from './runtime-cpu-checks.ts';
 import { runtimeSystemChecks } from './runtime-system-checks.ts';
 import { guestPlacementChecks } from './guest-placement-checks.ts';
 import { forwardingChecks } from './forwarding-checks.ts';
+import { vmForwardingChecks } from './vm-forwarding-checks.ts';
 
 export type { CheckCategory, CheckDefinition, CheckOutcome, CheckResult, NodeContext, PortContext, SriovPf } from './types.ts';
 export { checkApplies } from './types.ts';
@@ -22,6 +23,7 @@ export const ALL_CHECKS: readonly CheckDefinition[] = Object.freeze([
   ...runtimeCpuChecks,
   ...runtimeSystemChecks,
   ...guestPlacementChecks,
+  ...vmForwardingChecks,
   ...forwardingChecks,
 ]);
 

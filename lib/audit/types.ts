@@ -55,6 +55,21 @@ export interface NodeContext {
   sriovPfs: readonly SriovPf[];
   /** Free hugepages each NUMA node with rt CPUs must still have; `sizeKb` limits the page size counted. */
   hugepages: { minFreePerNode: number; sizeKb?: number };
+  /** Guests the harness launches on this host (pod.yaml launch:), as the forwarding placement checks need them. */
+  launchedGuests?: readonly LaunchedGuestContext[];
+  /** CPUs pod.yaml gives OVS's PMD threads on this host (extra.ovs_pmd_cpus), when it does. */
+  ovsPmdCpus?: readonly number[];
+}
+
+/** A guest the harness launches on the audited host. */
+export interface LaunchedGuestContext {
+  name: string;
+  /** Its real-time vCPUs, where the VNF's forwarding lcores run. */
+  rtVcpus: readonly number[];
+  /** The host CPU of each, in the same order. */
+  vcpuPins: readonly number[];
+  /** It has vhost-user NICs: its RAM must be shared with the vswitch, on hugepages. */
+  vhostUser: boolean;
 }
 
 export interface CheckCondition {

@@ -1,6 +1,9 @@
 // The traffic generator of a forwarding case, built on the path's tgen node: kfn-softgen
 // (built there from lib/agents), TRex (a server already running there) or kernel pktgen with
 // kfn-softgen as its receiver. Frames are addressed to the device port they enter.
+import { tryParseCpuList } from '../config/cpu-list.ts';
+import type { PodNode } from '../config/pod-model.ts';
+import { TopologyError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
 import { resolveAgentCacheDirs } from '../provision/build-agent.ts';
 import type { ForwardingPath } from '../topology/types.ts';
@@ -30,15 +33,28 @@ export async function createGenerator(ctx: CaseContext, args: ForwardingArgs, pa
   const rev = macOf(path.ports.rx);
   if (fwd) dstMacs.forward = fwd;
   if (rev) dstMacs.reverse = rev;
+  const placed = readGeneratorCpus(path.tgen);
+  const txCpu = o.tx_cpu ?? placed?.[0];
+  const rxCpu = o.rx_cpu ?? placed?.[1] ?? placed?.[0];
   const generator = new SoftgenGenerator({
     session,
     binaryPath: softgen.binaryPath,
     dstMacs,
-    ...(o.tx_cpu === undefined ? {} : { txCpu: o.tx_cpu }),
-    ...(o.rx_cpu === undefined ? {} : { rxCpu: o.rx_cpu }),
+    ...(txCpu === undefined ? {} : { txCpu }),
+    ...(rxCpu === undefined ? {} : { rxCpu }),
     ...(o.batch === undefined ? {} : { batch: o.batch }),
     ...(o.drain_ms === undefined ? {} : { drainMs: o.drain_ms }),
   });
   return { generator, version: softgen.version };
 }
 
+
+// The generator's CPUs as the pod places them (tgen extra.generator_cpus, e.g. "0" on the lab, where
+// CPU 1 belongs to the VM's SCHED_FIFO vCPU); the case's tx_cpu/rx_cpu win.
+function readGeneratorCpus(tgen: PodNode): number[] | undefined {
+  const raw = tgen.extra.generator_cpus;
+  if (raw === undefined) return undefined;
+  const parsed = tryParseCpuList(raw);
+  if (!parsed.ok) throw new TopologyError(`node ${tgen.name}: extra.generator_cpus: ${parsed.message}`);
+  return parsed.cpus;
+}

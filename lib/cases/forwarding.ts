@@ -21,7 +21,8 @@ import { DryRunStop } from '../harness/dry-run.ts';
 import { declareLimitTests } from '../harness/limit-tests.ts';
 import { measureLatencyAtLoads, searchNdrPdr, type TargetResult } from '../measure/ndr-search.ts';
 import { timeoutFor } from '../remote/timeouts.ts';
-import type { ForwardingPath, Topology } from '../topology/types.ts';
+import type { CountingTopology, ForwardingPath } from '../topology/types.ts';
+import { checkForwarderCounts, locateLoss, type GeneratorDirectionCounts } from './forwarding-path-check.ts';
 import type { TrafficGenerator, TrialPorts, TrialRate, TrialResult } from '../traffic/generator.ts';
 import { formatFrameSize, type FrameSize } from '../traffic/line-rate.ts';
 import { resolveCeiling } from '../traffic/plan.ts';
@@ -44,18 +45,8 @@ import { planForwarding, type ForwardingPlan } from './forwarding-plan.ts';
 import { findLoopbackPorts } from './forwarding-ports.ts';
 
 export { planForwarding, type ForwardingPlan };
-
-/** Frames the device sent toward each tgen port over the case, by tgen port name. */
-export interface ForwarderCounts {
-  txTowardTgenPort: Record<string, number>;
-  /** Where the counts come from, e.g. `testpmd forward statistics`. */
-  source: string;
-}
-
-/** A topology whose forwarder counts frames, so the engine can check the path was used. */
-export interface CountingTopology extends Topology {
-  forwarderCounts?(): ForwarderCounts | undefined;
-}
+export type { CountingTopology, ForwarderCounts } from '../topology/types.ts';
+export { checkForwarderCounts } from './forwarding-path-check.ts';
 
 export interface ForwardingRun {
   readonly path: ForwardingPath;
@@ -107,6 +98,8 @@ class Run implements ForwardingRun {
   readonly #entries: ThroughputEntry[] = [];
   /** Frames the generator received per port through the device (calibration on its loopback excluded). */
   readonly #receivedThroughPath: Record<string, number> = {};
+  /** The same per direction, with what was sent, to locate loss along the path. */
+  readonly #throughPath = new Map<string, GeneratorDirectionCounts>();
 
   constructor(ctx: CaseContext, parts: RunParts) {
     this.#ctx = ctx;
@@ -140,7 +133,7 @@ class Run implements ForwardingRun {
       const ratePps = rate === 'unpaced' ? 0 : 'pps' in rate ? rate.pps : 0;
       trials.push(buildTrialRecord(trials.length, purpose, ratePps, result));
       full.push({ purpose, result });
-      if (ports === path.ports) for (const d of result.directions) this.#receivedThroughPath[d.rxPort] = (this.#receivedThroughPath[d.rxPort] ?? 0) + d.rxFrames;
+      if (ports === path.ports) for (const d of result.directions) this.#countThroughPath(d);
       ctx.log(`${fs} B ${purpose}: ${describeTrial(result)}`);
       task.update((Date.now() - started) / 1000);
       return result;
@@ -232,6 +225,13 @@ class Run implements ForwardingRun {
     }
   }
 
+  #countThroughPath(d: { txPort: string; rxPort: string; txFrames: number; rxFrames: number }): void {
+    this.#receivedThroughPath[d.rxPort] = (this.#receivedThroughPath[d.rxPort] ?? 0) + d.rxFrames;
+    const key = `${d.txPort}>${d.rxPort}`;
+    const c = this.#throughPath.get(key) ?? { txPort: d.txPort, rxPort: d.rxPort, sent: 0, received: 0 };
+    this.#throughPath.set(key, { ...c, sent: c.sent + d.txFrames, received: c.received + d.rxFrames });
+  }
+
   async #calibrate(run: (purpose: TrialPurpose, ports: TrialPorts, rate: TrialRate | 'unpaced', durationS: number) => Promise<TrialResult>, notes: string[]): Promise<CalibrationRecord | null> {
     const { args, path, plan, calibrationPorts } = this.#p;
     // On ports with a line rate the generator is not the ceiling; its loopback still gives its own latency.
@@ -291,8 +291,9 @@ class Run implements ForwardingRun {
     await ctx.phase('collect', async () => topology.collectEvidence?.(ctx));
     const counts = topology.forwarderCounts?.();
     if (counts) {
-      const problems = checkForwarderCounts(this.#receivedThroughPath, counts);
-      ctx.recordDetails('pathCheck', { receivedByGenerator: { ...this.#receivedThroughPath }, sentByDevice: counts.txTowardTgenPort, source: counts.source, problems });
+      const { located, problems: stageProblems } = locateLoss([...this.#throughPath.values()], counts);
+      const problems = [...checkForwarderCounts(this.#receivedThroughPath, counts), ...stageProblems];
+      ctx.recordDetails('pathCheck', { receivedByGenerator: { ...this.#receivedThroughPath }, sentByDevice: counts.txTowardTgenPort, source: counts.source, ...(located.length > 0 ? { loss: located } : {}), problems });
       if (problems.length > 0) throw new MeasurementError(`${path.description}: ${problems.join('; ')}; the figures cannot be trusted`);
     }
   }
@@ -301,17 +302,6 @@ class Run implements ForwardingRun {
 async function calibrate(generator: TrafficGenerator, params: Parameters<NonNullable<TrafficGenerator['calibrate']>>[0], signal: AbortSignal) {
   if (!generator.calibrate) throw new TopologyError(`generator ${generator.name} cannot calibrate itself`);
   return generator.calibrate(params, signal);
-}
-
-// More frames reached the generator than the device sent toward it: they bypassed the device.
-export function checkForwarderCounts(received: Readonly<Record<string, number>>, counts: ForwarderCounts): string[] {
-  const problems: string[] = [];
-  for (const [port, rx] of Object.entries(received)) {
-    const sent = counts.txTowardTgenPort[port];
-    if (sent === undefined) problems.push(`${counts.source} has no count for the port facing ${port}`);
-    else if (rx > sent) problems.push(`the generator received ${rx} frames on ${port} but the device sent only ${sent} toward it (${counts.source}): frames went around the device`);
-  }
-  return problems;
 }
 
 // One JUnit testcase per limit, judged on this frame size's figures; `ndr@1518` is skipped,

@@ -4,8 +4,9 @@
 // pure lib/audit.
 import { AssertionError } from 'chai';
 import { z } from 'zod';
-import { ALL_CHECKS, auditNode, buildNodeContext, type AuditEntry, type CheckDefinition, type NodeContext } from '../audit/index.ts';
+import { ALL_CHECKS, auditNode, buildNodeContext, type AuditEntry, type CheckDefinition, type NodeContext, type NodeContextOptions } from '../audit/index.ts';
 import { parsePreflightPolicy, resolveSeverity, type PreflightPolicy, type Severity } from '../audit/severity.ts';
+import { tryParseCpuList } from '../config/cpu-list.ts';
 import type { Pod, PodNode } from '../config/pod-model.ts';
 import { buildConfigIssues } from '../config/zod-issues.ts';
 import { ConfigError, describeError } from '../errors.ts';
@@ -76,6 +77,7 @@ export function planPreflight(options: { pod: Pod; policy: PreflightPolicy; args
     if (relevant.length === 0) continue;
     const context = buildNodeContext({
       node,
+      ...readVmForwarding(options.pod, node),
       sriovPfs: readSriovPfs(options.pod, node),
       minFreeHugepages: options.args.min_free_hugepages,
       ...(options.args.hugepage_size_kb === undefined ? {} : { hugepageSizeKb: options.args.hugepage_size_kb }),
@@ -90,6 +92,16 @@ export function planPreflight(options: { pod: Pod; policy: PreflightPolicy; args
     planned.push({ node, context, checks, off });
   }
   return planned;
+}
+
+// The guests the harness launches on a host, and the PMD CPUs pod.yaml gives it, for the VM forwarding checks.
+function readVmForwarding(pod: Pod, node: PodNode): Pick<NodeContextOptions, 'launchedGuests' | 'ovsPmdCpus'> {
+  const launchedGuests = pod.nodes
+    .filter((g) => g.launch && g.hostNode === node.name)
+    .map((g) => ({ name: g.name, rtVcpus: g.launch!.rtVcpus, vcpuPins: [...g.launch!.vcpuPins].sort((a, b) => a - b), vhostUser: g.launch!.nics.some((n) => n.kind === 'vhost-user') }));
+  const raw = node.extra.ovs_pmd_cpus;
+  const parsed = raw === undefined ? undefined : tryParseCpuList(raw);
+  return { launchedGuests, ...(parsed?.ok ? { ovsPmdCpus: parsed.cpus } : {}) };
 }
 
 // The suite sees only the profile's name; its preflight: section is read here from that name.

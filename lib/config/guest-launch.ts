@@ -8,14 +8,21 @@ import { findCloseName } from './pod-keys.ts';
 
 export type AcceleratorChoice = 'kvm' | 'tcg' | 'auto';
 
-export interface GuestLaunchNic {
-  /** A port of the guest node (ports[].name): its MAC is the NIC's, its interface the name in the guest. */
-  port: string;
-  /** The host interface QEMU opens; created by the launcher and removed afterwards. */
-  tap: string;
-  /** An existing bridge on the host that the tap joins. */
-  bridge: string;
-}
+/**
+ * A data NIC of the guest, by how it reaches the wire:
+ * - tap: a tap joined to an existing host bridge (the device-interrupt NIC);
+ * - macvtap: a macvtap in passthru mode on a host link, so the VM owns that link with no
+ *   vswitch or bridge in between (the lab's SR-IOV analogue);
+ * - vhost-user: virtio-net whose backend is a vswitch (OVS dpdkvhostuserclient) on a socket
+ *   QEMU serves; plugged by the case that runs the vswitch (see lib/guest/vhost-user.ts);
+ * - vf: an SR-IOV VF of a host PF, created, set up and bound to vfio-pci by the launcher and
+ *   passed through (-device vfio-pci).
+ */
+export type GuestLaunchNic =
+  | { kind: 'tap'; port: string; tap: string; bridge: string }
+  | { kind: 'macvtap'; port: string; link: string }
+  | { kind: 'vhost-user'; port: string }
+  | { kind: 'vf'; port: string; pf: string; vf: number; vlan: number; spoofchk: boolean; trust: boolean };
 
 export interface GuestLaunch {
   qemu: string;
@@ -61,6 +68,44 @@ const cpuListField = z.unknown().transform((input, ctx) => {
   return z.NEVER;
 });
 
+const NIC_FORMS = 'port with one of: tap and bridge; macvtap (a host link); vhost_user: true; vf ({pf, vf})';
+const nicVariants = {
+  tap: z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), tap: ifname, bridge: ifname }, { error: `expected a mapping with ${NIC_FORMS}` }),
+  macvtap: z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), macvtap: ifname }, { error: `expected a mapping with ${NIC_FORMS}` }),
+  vhost_user: z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), vhost_user: z.literal(true, { error: 'expected true' }) }, { error: `expected a mapping with ${NIC_FORMS}` }),
+  vf: z.strictObject(
+    {
+      port: z.string({ error: 'expected a port name of this node' }),
+      vf: z.strictObject(
+        {
+          pf: z.string({ error: 'expected the PF: a port of the host node, or its interface' }).min(1, { error: 'expected the PF: a port of the host node, or its interface' }),
+          vf: whole(0, 4095, 'the VF index'),
+          vlan: whole(0, 4094, 'the VLAN').default(0),
+          spoofchk: z.boolean({ error: 'expected true or false' }).default(false),
+          trust: z.boolean({ error: 'expected true or false' }).default(true),
+        },
+        { error: 'expected a mapping with pf, vf and optionally vlan, spoofchk, trust' },
+      ),
+    },
+    { error: `expected a mapping with ${NIC_FORMS}` },
+  ),
+};
+type NicInput = z.output<(typeof nicVariants)[keyof typeof nicVariants]>;
+
+// One form per NIC, chosen by the key that names it, so an error speaks of that form only.
+const nicField = z.unknown().transform((input, ctx): NicInput => {
+  const keys = input !== null && typeof input === 'object' && !Array.isArray(input) ? Object.keys(input) : [];
+  const forms = (['tap', 'macvtap', 'vhost_user', 'vf'] as const).filter((k) => keys.includes(k));
+  if (forms.length !== 1) {
+    ctx.addIssue({ code: 'custom', message: forms.length === 0 ? `expected a mapping with ${NIC_FORMS}` : `expected one NIC form, got ${forms.join(' and ')}`, input });
+    return z.NEVER;
+  }
+  const parsed = nicVariants[forms[0] as keyof typeof nicVariants].safeParse(input);
+  if (parsed.success) return parsed.data;
+  for (const issue of parsed.error.issues) ctx.addIssue({ ...issue } as Parameters<typeof ctx.addIssue>[0]);
+  return z.NEVER;
+});
+
 const POLICIES = { fifo: 'SCHED_FIFO', rr: 'SCHED_RR', other: 'SCHED_OTHER' } as const;
 
 const LAUNCH_KEYS = ['qemu', 'accelerator', 'kernel', 'initrd', 'image', 'image_format', 'vcpus', 'memory_mb', 'rt_vcpus', 'vcpu_pins', 'emulator_cpus', 'vcpu_sched', 'hugepages', 'mem_lock', 'kernel_args', 'root_device', 'ssh_forward_port', 'boot_timeout_s', 'kvm_probe_s', 'nics', 'pin_threads'];
@@ -97,7 +142,7 @@ export const launchSchema = z.strictObject(
     boot_timeout_s: whole(10, 3600, 'the boot timeout in seconds').default(300),
     kvm_probe_s: whole(5, 600, 'the KVM probe window in seconds').default(20),
     pin_threads: z.boolean({ error: 'expected true or false' }).default(true),
-    nics: z.array(z.strictObject({ port: z.string({ error: 'expected a port name of this node' }), tap: ifname, bridge: ifname }, { error: 'expected a mapping with port, tap and bridge' }), { error: 'expected a list of NICs' }).default([]),
+    nics: z.array(nicField, { error: 'expected a list of NICs' }).default([]),
   },
   {
     error: (iss) => {
@@ -137,14 +182,42 @@ export function checkLaunch(launch: LaunchInput, node: LaunchNodeFacts, add: (pa
   if (node.rtCpus && node.rtCpus.length > 0 && formatCpuList(node.rtCpus) !== formatCpuList(launch.rt_vcpus)) {
     add(['rt_cpus'], `expected the launched guest's rt_cpus to be its real-time vCPUs (${formatCpuList(launch.rt_vcpus)}), got ${formatCpuList(node.rtCpus)}`);
   }
-  const taps = new Set<string>();
+  const hostNames = new Map<string, number>();
+  const ports = new Set<string>();
   launch.nics.forEach((nic, i) => {
     const port = node.ports.find((p) => p.name === nic.port);
     if (!port) add(['launch', 'nics', i, 'port'], `expected a port of this node (${node.ports.map((p) => p.name).join(', ') || 'none'}), got "${nic.port}"`);
     else if (!port.mac) add(['launch', 'nics', i, 'port'], `port "${nic.port}" needs a mac: the launcher gives the guest NIC that MAC`);
-    if (taps.has(nic.tap)) add(['launch', 'nics', i, 'tap'], `expected a tap name used once, got "${nic.tap}" twice`);
-    taps.add(nic.tap);
+    if (ports.has(nic.port)) add(['launch', 'nics', i, 'port'], `expected each port once, got "${nic.port}" twice`);
+    ports.add(nic.port);
+    // A tap the launcher creates, or a host link a macvtap takes over, serves one NIC only.
+    const [key, name] = 'tap' in nic ? ['tap', nic.tap] : 'macvtap' in nic ? ['macvtap', nic.macvtap] : [undefined, undefined];
+    if (key && name !== undefined) {
+      if (hostNames.has(name)) add(['launch', 'nics', i, key], `expected a host interface used by one NIC, got "${name}" twice`);
+      hostNames.set(name, i);
+    }
+    if ('vhost_user' in nic && launch.hugepages === false) {
+      add(['launch', 'hugepages'], `expected hugepages: the vhost-user NIC "${nic.port}" shares guest RAM with the vswitch, which needs it on hugetlbfs (share=on)`);
+    }
   });
+  if (launch.nics.length > DATA_NIC_SLOTS.length) add(['launch', 'nics'], `expected at most ${DATA_NIC_SLOTS.length} NICs, got ${launch.nics.length}`);
+}
+
+/** Guest PCI slots of the data NICs, in launch.nics order: fixed, so the guest's PCI address of each is known. */
+export const DATA_NIC_SLOTS: readonly number[] = Object.freeze(Array.from({ length: 16 }, (_, i) => 0x10 + i));
+
+// The PCI address a data NIC has inside the guest (bus 0 of the pc machine).
+export function guestPciOf(index: number): string {
+  const slot = DATA_NIC_SLOTS[index];
+  if (slot === undefined) throw new RangeError(`NIC index ${index}: only ${DATA_NIC_SLOTS.length} data NIC slots`);
+  return `0000:00:${slot.toString(16).padStart(2, '0')}.0`;
+}
+
+function resolveNic(input: LaunchInput['nics'][number]): GuestLaunchNic {
+  if ('tap' in input) return { kind: 'tap', port: input.port, tap: input.tap, bridge: input.bridge };
+  if ('macvtap' in input) return { kind: 'macvtap', port: input.port, link: input.macvtap };
+  if ('vhost_user' in input) return { kind: 'vhost-user', port: input.port };
+  return { kind: 'vf', port: input.port, ...input.vf };
 }
 
 // The guest's own CPU sets follow from the launch when pod.yaml leaves them out.
@@ -174,7 +247,7 @@ export function resolveLaunch(input: LaunchInput): GuestLaunch {
     sshForwardPort: input.ssh_forward_port,
     bootTimeoutS: input.boot_timeout_s,
     kvmProbeS: input.kvm_probe_s,
-    nics: input.nics.map((n) => ({ ...n })),
+    nics: input.nics.map(resolveNic),
     pinThreads: input.pin_threads,
   };
 }

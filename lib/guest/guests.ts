@@ -38,7 +38,8 @@ export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; 
       launched[guest.name] = record;
       if (input.dryRun) continue;
       const session = await sessions.session(guest);
-      const nics = guest.launch.nics.map((nic) => {
+      // vhost-user NICs are not there yet: the case that runs their vswitch plugs and names them.
+      const nics = guest.launch.nics.filter((nic) => nic.kind !== 'vhost-user').map((nic) => {
         const port = guest.ports.find((p) => p.name === nic.port);
         const address = (guest.extra.port_addresses as Record<string, string> | undefined)?.[nic.port];
         return { mac: port?.mac as string, ifname: port?.interface ?? nic.port, ...(address ? { address } : {}) };
@@ -68,16 +69,20 @@ export async function startPodGuests(input: { pod: Pod; sessions: NodeSessions; 
   };
 }
 
-// Until forwarding runs through the VM (its own issue), only the preflight and latency tiers measure launched guests.
-export function selectionNeedsGuests(cases: ReadonlyArray<{ tier: string }>): boolean {
-  return cases.some((c) => c.tier === 'preflight' || c.tier === 'latency');
+/** Cases that measure the host alone: a run of nothing else needs no launched guest. */
+export const HOST_ONLY_CASES: readonly string[] = Object.freeze(['baremetal_forwarding']);
+
+// The guests are launched for every selection but one of host-only cases (a bare-metal run
+// needs no VM and is spared its boot).
+export function selectionNeedsGuests(cases: ReadonlyArray<{ caseName: string }>): boolean {
+  return cases.some((c) => !HOST_ONLY_CASES.includes(c.caseName));
 }
 
 // One note per launched guest: how it runs, and a warning when its figures come from emulation.
 export function guestNotes(guests: PodGuests): string[] {
   return Object.entries(guests.launched).map(([name, r]) =>
     r.emulated
-      ? `guest ${name} runs under TCG, QEMU's software emulation (${r.acceleratorReason}): its latency figures test function, not real-time quality`
+      ? `guest ${name} runs under TCG, QEMU's software emulation (${r.acceleratorReason}): its latency and forwarding figures test function, not real-time quality or speed`
       : `guest ${name} runs under KVM (${r.acceleratorReason})`,
   );
 }

@@ -10,11 +10,12 @@ import type { RecordUndo } from '../undo/journal.ts';
 import type { DetachedProcess, NodeSession } from '../remote/types.ts';
 import type { GuestLaunchRecord } from '../results/model.ts';
 import { describeBootStage, readBootLog } from '../tools/qemu/boot-log.ts';
-import { buildQemuCommand, type Accelerator, type QemuLaunchSpec } from '../tools/qemu/command.ts';
+import { buildQemuCommand, buildQemuStartScript, type Accelerator, type QemuLaunchSpec } from '../tools/qemu/command.ts';
 import { formatQemuVersion, parseCpusFast, parseQueryKvm, replyValue } from '../tools/qemu/qmp.ts';
 import { MANAGEMENT_MAC } from '../lab/image/recipe.ts';
 import { reserveHugepages } from '../topology/hugepages.ts';
-import { addHostTaps, readConsoleTail, waitForBoot } from './host-steps.ts';
+import { readConsoleTail, waitForBoot } from './host-steps.ts';
+import { prepareHostNics, type HostNic } from './host-nics.ts';
 import { pinGuestThreads } from './pinning.ts';
 import { createQmpClient } from './qmp-session.ts';
 
@@ -55,19 +56,19 @@ export async function launchGuest(input: LaunchInput): Promise<GuestLaunchRecord
   await host.exec(['mkdir', '-p', dir], { label: 'guest folder' });
   const hugepagePath = launch.hugepages ? (await reserveHugepages(ctx, host, { sizeKb: launch.hugepages.sizeKb, pages: 0, freeWanted: Math.ceil((launch.memoryMb * 1024) / launch.hugepages.sizeKb), mountPoint: launch.hugepages.mount })).mountPoint : undefined;
   const macs = Object.fromEntries(guest.ports.filter((p) => p.mac).map((p) => [p.name, p.mac as string]));
-  const taps = await addHostTaps(ctx, host, launch.nics, macs);
+  const nics = await prepareHostNics(ctx, host, { launch, macs, dir });
   const kvmDevice = (await host.exec({ script: '[ -c /dev/kvm ] && echo yes || echo no' }, { reject: false, label: 'kvm device', privileged: false })).stdout.trim() === 'yes';
   const plan = planAccelerators(launch, { lab: input.pod.lab, kvmDevice });
   const started = Date.now();
   const problems: string[] = [];
   for (const [i, step] of plan.entries()) {
-    const attempt = await startQemu({ ...input, dir, hugepagePath, taps, accelerator: step.accelerator, attempt: i });
-    if (ctx.dryRun) return dryRunRecord(input, attempt, step.reason);
+    const attempt = await startQemu({ ...input, dir, hugepagePath, nics, accelerator: step.accelerator, attempt: i });
+    if (ctx.dryRun) return dryRunRecord(input, attempt, step.reason, nics);
     const windowS = step.accelerator === 'kvm' ? launch.kvmProbeS : Math.min(launch.bootTimeoutS, 120);
     const kernel = await waitForBoot(host, { stage: 'kernel', consolePath: attempt.spec.consolePath, pid: attempt.pid, forwardPort: launch.sshForwardPort, timeoutS: windowS });
     if (kernel === 'reached') {
       const reason = problems.length ? `${step.reason} (${problems.join('; ')})` : step.reason;
-      return await finishLaunch({ ...input, attempt, reason, started });
+      return await finishLaunch({ ...input, attempt, reason, started, nics });
     }
     const why = await describeFailedStart(host, attempt, kernel, windowS);
     await stopQemu(input, attempt);
@@ -77,7 +78,7 @@ export async function launchGuest(input: LaunchInput): Promise<GuestLaunchRecord
   throw new GuestLaunchError(`guest ${guest.name} on ${host.node.name} did not boot: ${problems.join('; ')}${plan.length === 1 && launch.accelerator === 'auto' ? ` (${plan[0]?.reason})` : ''}`);
 }
 
-async function startQemu(input: LaunchInput & { dir: string; hugepagePath: string | undefined; taps: Array<{ port: string; tap: string; mac: string }>; accelerator: Accelerator; attempt: number }): Promise<Attempt> {
+async function startQemu(input: LaunchInput & { dir: string; hugepagePath: string | undefined; nics: HostNic[]; accelerator: Accelerator; attempt: number }): Promise<Attempt> {
   const { guest, host, ctx, dir } = input;
   const launch = guest.launch;
   const spec: QemuLaunchSpec = {
@@ -96,7 +97,7 @@ async function startQemu(input: LaunchInput & { dir: string; hugepagePath: strin
     imageFormat: launch.imageFormat,
     snapshot: true,
     management: { forwardPort: launch.sshForwardPort, mac: MANAGEMENT_MAC },
-    nics: input.taps.map((t) => ({ kind: 'tap' as const, id: t.port, mac: t.mac, tap: t.tap })),
+    nics: input.nics.map((n) => n.spec),
     consolePath: `${dir}/console-${input.attempt}.log`,
     qmpPath: `${dir}/qmp.sock`,
   };
@@ -107,7 +108,9 @@ async function startQemu(input: LaunchInput & { dir: string; hugepagePath: strin
   ctx.cleanup.push(`stop the QEMU of guest ${guest.name} on ${host.node.name}`, async () => {
     if (attempt) await stopQemu(input, attempt);
   });
-  const proc = await host.startDetached({ name, command: built.argv, label: `qemu ${guest.name}` });
+  // With macvtap NICs the start command opens their devices first and hands QEMU the descriptors.
+  const command = built.fds.length > 0 ? { script: buildQemuStartScript(built) } : built.argv;
+  const proc = await host.startDetached({ name, command, label: `qemu ${guest.name}` });
   attempt = { accelerator: input.accelerator, process: proc, pid: proc.pid, spec, command: built.argv, nicOptions: built.nicOptions };
   return attempt;
 }
@@ -137,7 +140,7 @@ async function stopQemu(input: LaunchInput, attempt: Attempt): Promise<void> {
   await host.stopDetached(attempt.process, { signal: 'TERM', graceMs: 10_000 });
 }
 
-async function finishLaunch(input: LaunchInput & { attempt: Attempt; reason: string; started: number }): Promise<GuestLaunchRecord> {
+async function finishLaunch(input: LaunchInput & { attempt: Attempt; reason: string; started: number; nics: HostNic[] }): Promise<GuestLaunchRecord> {
   const { guest, host, attempt, log } = input;
   const launch = guest.launch;
   const qmp = await createQmpClient(host, { pod: input.pod, socketPath: attempt.spec.qmpPath, dryRun: false, guest: guest.name });
@@ -164,11 +167,13 @@ async function finishLaunch(input: LaunchInput & { attempt: Attempt; reason: str
     bootSeconds,
     command: attempt.command,
     nicOptions: attempt.nicOptions,
+    nics: input.nics.map((n) => n.record),
+    qmpSocket: attempt.spec.qmpPath,
     ...placement,
   };
 }
 
-function dryRunRecord(input: LaunchInput, attempt: Attempt, reason: string): GuestLaunchRecord {
+function dryRunRecord(input: LaunchInput, attempt: Attempt, reason: string, nics: HostNic[]): GuestLaunchRecord {
   return {
     hostNode: input.host.node.name,
     accelerator: attempt.accelerator,
@@ -181,6 +186,8 @@ function dryRunRecord(input: LaunchInput, attempt: Attempt, reason: string): Gue
     bootSeconds: 0,
     command: attempt.command,
     nicOptions: attempt.nicOptions,
+    nics: nics.map((n) => n.record),
+    qmpSocket: attempt.spec.qmpPath,
     vcpus: [],
     threads: [],
   };

@@ -4,7 +4,7 @@
 import type { Pod, PodNode, NodeRole } from '../config/pod-model.ts';
 import type { Limit, ThresholdProfile } from '../config/thresholds.ts';
 import type { NodeSession } from '../remote/types.ts';
-import type { NodeSystemInfo, PropertyValue } from '../results/model.ts';
+import type { GuestLaunchRecord, NodeSystemInfo, PropertyValue } from '../results/model.ts';
 import type { CasePhase } from '../results/phases.ts';
 import type { CleanupStack } from './cleanup.ts';
 import type { RecordUndo } from '../undo/journal.ts';
@@ -67,6 +67,8 @@ export interface CaseContext {
   accelerator(node: PodNode): 'kvm' | 'tcg' | undefined;
   /** Runs fn as one phase of the case, for the time split in results.json (see PhaseClock). */
   phase<T>(phase: CasePhase, fn: () => Promise<T>): Promise<T>;
+  /** How a guest the harness launched runs (its NICs, QMP socket, placement); undefined for any other node. */
+  launch(node: PodNode): GuestLaunchRecord | undefined;
   /** Adds properties, Measurement-Plots figures or output to the JUnit testcase now running. */
   annotate(annotation: Partial<Omit<TestAnnotation, 'systemOut'>> & { systemOut?: string }): void;
 }

@@ -111,6 +111,7 @@ export async function runCase(scope: RunScope, testCase: CatalogueCase): Promise
     accelerator: (node) => scope.nodeInfo?.(node.name)?.launch?.accelerator,
     traceOnBreach: scope.traceOnBreach === true,
     nodeInfo: (name) => scope.nodeInfo?.(name),
+    launch: (node) => scope.nodeInfo?.(node.name)?.launch,
     emulation: (node) => {
       const launch = scope.nodeInfo?.(node.name)?.launch;
       return launch?.emulated ? `${node.name} is a QEMU guest under TCG, software emulation: its figures test function, not real-time quality` : undefined;

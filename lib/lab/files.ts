@@ -68,13 +68,24 @@ export interface LabImageRef {
   hostKeyFingerprint: string;
 }
 
-/** The pod node names: with a VM guest, the namespace that was the guest forwards as `vnf`. */
-function podNameOf(plan: LabPlan, node: string): string {
-  return plan.guest === 'vm' && node === 'guest' ? 'vnf' : node;
-}
+/** Ends in the host namespace that belong to the VM guest: gi (bridged to its tap), g0 and g1 (its macvtaps). */
+const VM_PLUMBING = ['gi', 'g0', 'g1'];
 
 function isVmPlumbing(plan: LabPlan, node: string, ifname: string): boolean {
-  return plan.guest === 'vm' && ifname === 'gi' && plan.computes.some((c) => c.host === node);
+  return plan.guest === 'vm' && VM_PLUMBING.includes(ifname) && plan.computes.some((c) => c.host === node);
+}
+
+/**
+ * Where things run on the 2-core lab with a VM guest (README, "The lab pod"): CPU 1 is the VM's
+ * real-time vCPU's alone (SCHED_FIFO 1, the VNF's forwarding lcore in the forwarding cases);
+ * OVS's PMD thread and lcore, the generator, QEMU's other threads and everything else share CPU 0
+ * at SCHED_OTHER. No busy-polling thread waits behind a FIFO one: RT throttling would leave it 5 %.
+ */
+function cpuPlacement(plan: LabPlan, node: LabPlanNode): Record<string, string> {
+  if (plan.guest !== 'vm') return {};
+  if (node.name === 'host') return { ovs_pmd_cpus: plan.housekeepingCpus, ovs_lcore_cpus: plan.housekeepingCpus };
+  if (node.name === 'tgen') return { generator_cpus: plan.housekeepingCpus };
+  return {};
 }
 
 const computeOfHost = (plan: LabPlan, host: string) => plan.computes.find((c) => c.host === host);
@@ -86,16 +97,14 @@ function namespaceNode(plan: LabPlan, node: LabPlanNode): Record<string, unknown
     .filter((p) => !isVmPlumbing(plan, node.name, p.ifname))
     .map((p) => {
       const [peerNode = '', peerPort = ''] = p.peer.split(':');
-      // The tgen's interrupt port is cabled, through the host's bridge, to the VM's NIC.
-      const peer = isVmPlumbing(plan, peerNode, peerPort) ? `${computeOfHost(plan, peerNode)?.guest}:gi` : `${podNameOf(plan, peerNode)}:${peerPort}`;
+      // Through the host namespace (a bridge, or a macvtap the VM owns), the tgen's port is cabled to the VM's NIC.
+      const peer = isVmPlumbing(plan, peerNode, peerPort) ? `${computeOfHost(plan, peerNode)?.guest}:${peerPort}` : p.peer;
       return { name: p.ifname, interface: p.ifname, mac: p.mac, peer };
     });
-  const vnf = podNameOf(plan, node.name) === 'vnf';
-  const hostOfGuest = node.role === 'guest' && !vnf ? computeOfGuest(plan, node.name)?.host : undefined;
+  const hostOfGuest = node.role === 'guest' ? computeOfGuest(plan, node.name)?.host : undefined;
   return {
-    name: podNameOf(plan, node.name),
-    // Kept out of the latency tier and the audit: it is the forwarding tier's VNF until that runs in the VM.
-    role: vnf ? 'other' : node.role,
+    name: node.name,
+    role: node.role,
     ...(hostOfGuest ? { host_node: hostOfGuest } : {}),
     ip: node.ip,
     user: 'root',
@@ -109,16 +118,19 @@ function namespaceNode(plan: LabPlan, node: LabPlanNode): Record<string, unknown
     extra: {
       lab: true,
       namespace: node.namespace,
-      ...(vnf ? { forwarding_vnf: true } : {}),
+      ...cpuPlacement(plan, node),
       ...(Object.keys(addresses).length ? { port_addresses: addresses } : {}),
     },
   };
 }
 
-// A VM guest: launched by each run on its host namespace, reached through it.
+// A VM guest: launched by each run on its host namespace, reached through it. The first group's
+// owns g0/g1 (macvtap, the SR-IOV analogue) and has two vhost-user NICs for the OVS-DPDK case:
+// the forwarding tier uses the first group.
 function vmGuestNode(plan: LabPlan, image: LabImageRef, compute: LabCompute): Record<string, unknown> {
   const vm = compute.vm as NonNullable<LabCompute['vm']>;
-  const ti = plan.links.find((l) => l.b.node === compute.host && l.b.ifname === 'gi')?.a.ifname;
+  const tgenPeer = (ifname: string) => plan.links.find((l) => l.b.node === compute.host && l.b.ifname === ifname)?.a.ifname;
+  const forwards = compute.index === 0;
   return {
     name: compute.guest,
     role: 'guest',
@@ -126,7 +138,22 @@ function vmGuestNode(plan: LabPlan, image: LabImageRef, compute: LabCompute): Re
     user: 'root',
     key_filename: image.accessKey,
     host_key: { fingerprint: image.hostKeyFingerprint },
-    ports: [{ name: 'gi', interface: 'gi', mac: vm.nicMac, peer: `tgen:${ti}` }],
+    // The forwarding pair first: a case takes the first two ports cabled to the generator.
+    ports: [
+      ...(forwards
+        ? [
+            { name: 'g0', interface: 'g0', mac: vm.dataMacs.g0, peer: `tgen:${tgenPeer('g0')}` },
+            { name: 'g1', interface: 'g1', mac: vm.dataMacs.g1, peer: `tgen:${tgenPeer('g1')}` },
+          ]
+        : []),
+      { name: 'gi', interface: 'gi', mac: vm.nicMac, peer: `tgen:${tgenPeer('gi')}` },
+      ...(forwards
+        ? [
+            { name: 'v0', interface: 'v0', mac: vm.dataMacs.v0 },
+            { name: 'v1', interface: 'v1', mac: vm.dataMacs.v1 },
+          ]
+        : []),
+    ],
     extra: { lab: true, port_addresses: { gi: vm.address } },
     launch: {
       accelerator: 'auto',
@@ -142,7 +169,17 @@ function vmGuestNode(plan: LabPlan, image: LabImageRef, compute: LabCompute): Re
       hugepages: { size_kb: 2048, mount: '/dev/hugepages' },
       mem_lock: true,
       ssh_forward_port: vm.sshForwardPort,
-      nics: [{ port: 'gi', tap: vm.tap, bridge: vm.bridge }],
+      nics: [
+        { port: 'gi', tap: vm.tap, bridge: vm.bridge },
+        ...(forwards
+          ? [
+              { port: 'g0', macvtap: 'g0' },
+              { port: 'g1', macvtap: 'g1' },
+              { port: 'v0', vhost_user: true },
+              { port: 'v1', vhost_user: true },
+            ]
+          : []),
+      ],
     },
   };
 }
@@ -165,14 +202,16 @@ export function buildPodYaml(plan: LabPlan, image?: LabImageRef): string {
     ...(plan.guest === 'vm'
       ? [
           '# The guest is a QEMU VM that each run launches on the host node (launch:), booting Debian\'s',
-          '# PREEMPT_RT kernel; the namespace that was the guest forwards as node vnf in the forwarding tier.',
+          '# PREEMPT_RT kernel: it owns g0/g1 through macvtap (the SR-IOV analogue), its v0/v1 are plugged',
+          '# into OVS-DPDK over vhost-user by that case, and the VNF of both runs inside it.',
+          `# CPUs: ${plan.rtCpus} is the VM's real-time vCPU's alone (SCHED_FIFO 1); OVS's PMD, the generator and the rest share ${plan.housekeepingCpus}.`,
         ]
       : ['# The guest is a network namespace on the host\'s kernel (lab up --guest namespace).']),
     `# Management network ${plan.managementCidr} via bridge ${plan.names.bridge} (${plan.gateway} in the root namespace).`,
     '# Data links are veth pairs at the default MTU. IPv6 is disabled on them (and on every',
     '# interface of the lab namespaces), so no router solicitations or ND frames disturb measurements.',
     ...(plan.computes.length > 1 ? [`# ${plan.computes.length} compute groups (lab up --computes ${plan.computes.length}): ${plan.computes.map((c) => `${c.host} with ${c.guest}`).join(', ')}; the forwarding tier uses the first.`] : []),
-    ...plan.links.map((l) => `#   ${podNameOf(plan, l.a.node)}:${l.a.ifname} <-> ${podNameOf(plan, l.b.node)}:${l.b.ifname}  ${l.purpose}`),
+    ...plan.links.map((l) => `#   ${l.a.node}:${l.a.ifname} <-> ${l.b.node}:${l.b.ifname}  ${l.purpose}`),
     '',
   ].join('\n');
   return header + dump({ pod_name: `lab-${plan.names.prefix}`, lab: true, nodes });

@@ -66,12 +66,18 @@ export interface LabPaths {
 /** Where the lab's guest runs: a QEMU VM launched by each run, or a namespace on the host's kernel. */
 export type LabGuestKind = 'vm' | 'namespace';
 
-/** The VM guest's wiring inside the host namespace: its NIC's tap joins a bridge with the veth end. */
+/**
+ * The VM guest's wiring inside the host namespace: its interrupt NIC's tap joins a bridge with
+ * the veth end gi; it owns the data veth ends g0/g1 through macvtap (the SR-IOV analogue); and
+ * its vhost-user NICs v0/v1 are plugged by the OVS-DPDK case.
+ */
 export interface LabVmWiring {
   bridge: string;
   tap: string;
   /** The guest NIC's MAC: the pod's guest:gi port. */
   nicMac: string;
+  /** MACs of the guest's forwarding NICs, by port: g0, g1 (macvtap), v0, v1 (vhost-user). */
+  dataMacs: Record<'g0' | 'g1' | 'v0' | 'v1', string>;
   /** The guest NIC's address (the interrupt link's far end). */
   address: string;
   /** Host loopback port QEMU forwards to the guest's sshd. */
@@ -152,11 +158,11 @@ function buildMac(names: LabNames, linkIndex: number, side: number): string {
 const computeNames = (i: number) => ({ host: i === 0 ? 'host' : `host-${i}`, guest: i === 0 ? 'guest' : `guest-${i}` });
 
 // The namespaces in management-address order: host, guest, tgen, then host-1, guest-1, ...
-// With a VM guest only the first group has a guest namespace (the forwarding tier's VNF).
+// With a VM guest there is no guest namespace: the VMs run in their hosts' namespaces.
 function planNodeEntries(computes: number, guest: LabGuestKind): Array<{ name: string; role: LabRole; tag: string }> {
   const entries: Array<{ name: string; role: LabRole; tag: string }> = [
     { name: 'host', role: 'host', tag: 'h' },
-    { name: 'guest', role: 'guest', tag: 'g' },
+    ...(guest === 'namespace' ? [{ name: 'guest', role: 'guest' as LabRole, tag: 'g' }] : []),
     { name: 'tgen', role: 'tgen', tag: 't' },
   ];
   for (let i = 1; i < computes; i++) {
@@ -177,6 +183,7 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
   const names = deriveLabNames(realRoot);
   const paths = buildLabPaths(realRoot);
   const net = `198.18.${octet}`;
+  // A VM guest needs no namespace: its links end in its host's namespace, where QEMU runs.
   const nodes = planNodeEntries(computes, guest).map(({ name, role, tag }, i): LabPlanNode => ({
     name,
     role,
@@ -206,13 +213,23 @@ export function buildLabPlan(input: { realRoot: string; octet: number; cpuCount:
   const links: LabDataLink[] = [
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 0', a: end('tgen', 't0', 1, 1), b: end('host', 'h0', 1, 2) },
     { purpose: 'bare-metal forwarding / OVS-DPDK physical port 1', a: end('tgen', 't1', 2, 1), b: end('host', 'h1', 2, 2) },
-    { purpose: 'SR-IOV passthrough analogue, VF 0', a: end('tgen', 't2', 3, 1), b: end('guest', 'g0', 3, 2) },
-    { purpose: 'SR-IOV passthrough analogue, VF 1', a: end('tgen', 't3', 4, 1), b: end('guest', 'g1', 4, 2) },
+    // With a VM guest the far ends stay in the host namespace, where the VM owns them through macvtap.
+    { purpose: `SR-IOV passthrough analogue, VF 0${guest === 'vm' ? ' (the VM owns g0 through macvtap passthru)' : ''}`, a: end('tgen', 't2', 3, 1), b: end(guest === 'vm' ? 'host' : 'guest', 'g0', 3, 2) },
+    { purpose: `SR-IOV passthrough analogue, VF 1${guest === 'vm' ? ' (the VM owns g1 through macvtap passthru)' : ''}`, a: end('tgen', 't3', 4, 1), b: end(guest === 'vm' ? 'host' : 'guest', 'g1', 4, 2) },
     interruptLink(0),
     { purpose: 'generator loopback for calibration', a: end('tgen', 'c0', 6, 1), b: end('tgen', 'c1', 6, 2) },
     ...Array.from({ length: computes - 1 }, (_, k) => interruptLink(k + 1)),
   ];
-  const vmOf = (i: number): LabVmWiring => ({ bridge: 'vmbr-gi', tap: 'vmtap-gi', nicMac: buildMac(names, i === 0 ? 5 : 16 + i, 2), address: `198.19.${octet}.${4 * i + 2}/30`, sshForwardPort: 10022 });
+  // Only the first group's VM forwards (the forwarding tier uses the first group); every VM has its own MACs.
+  const dataMac = (i: number, k: number) => buildMac(names, i === 0 ? [3, 4, 7, 8][k] as number : 40 + 4 * i + k, 3);
+  const vmOf = (i: number): LabVmWiring => ({
+    bridge: 'vmbr-gi',
+    tap: 'vmtap-gi',
+    nicMac: buildMac(names, i === 0 ? 5 : 16 + i, 2),
+    dataMacs: { g0: dataMac(i, 0), g1: dataMac(i, 1), v0: dataMac(i, 2), v1: dataMac(i, 3) },
+    address: `198.19.${octet}.${4 * i + 2}/30`,
+    sshForwardPort: 10022,
+  });
   const groups = Array.from({ length: computes }, (_, i): LabCompute => ({ index: i, ...computeNames(i), ...(guest === 'vm' ? { vm: vmOf(i) } : {}) }));
   return {
     root: realRoot,

@@ -7,7 +7,7 @@
 // floor is never subtracted as if it were exact, and paths measured with another forwarder,
 // generator or accelerator are not comparable.
 import { acrossPaths, buildConditionKey, decideComparability } from '../regression/comparability.ts';
-import { ACCELERATOR_CONDITION } from '../regression/conditions.ts';
+import { ACCELERATOR_CONDITION, NO_ACCELERATOR } from '../regression/conditions.ts';
 import { extractForwardingFigures, type RegressionFigure } from '../regression/figures.ts';
 import { formatDelta, type ComparisonCell, type Delta, type ForwardingComparison, type NoDelta } from '../results/comparison.ts';
 import type { RunResult } from '../results/model.ts';
@@ -47,6 +47,9 @@ function readEntries(run: RunResult, caseName: string, notes: string[]): Map<str
     }
   }
   if (entries.size > 0 && result.status !== 'pass') notes.push(`${caseName} ended ${result.status}: its figures are shown but were not all judged`);
+  // A path that stands in for the real one (the lab's macvtap for a VF) says so beside its figures.
+  const topology = result.details.topology as { description?: unknown } | undefined;
+  if (entries.size > 0 && typeof topology?.description === 'string' && /analogue/.test(topology.description)) notes.push(`${caseName} is an analogue: ${topology.description}`);
   return entries.size > 0 ? entries : undefined;
 }
 
@@ -140,19 +143,25 @@ function deltaText(d: Delta | NoDelta | null | undefined, hasBoth: boolean, scal
 
 // The comparison as a text table, one block per frame size, differences against bare metal.
 export function formatComparisonTable(data: ForwardingComparison): string {
-  const header = ['frame', 'case', 'NDR pps', 'vs bare metal', 'p99 us', 'vs bm', 'max us', 'vs bm'];
+  const header = ['frame', 'case', 'forwarder (where)', 'NDR pps', 'vs bare metal', 'p99 us', 'vs bm', 'max us', 'vs bm'];
   const rows: string[][] = [];
-  const reasons: string[] = [];
+  // One note per case and reason: a VM under TCG is not comparable for every figure, for one reason.
+  const reasons = new Map<string, { caseName: string; reason: string; what: string[] }>();
   for (const fs of data.frameSizes) {
     const base = fs.cells.find((c) => c.caseName === data.baseline);
     fs.cells.forEach((c, i) => {
       const isBase = c.caseName === data.baseline;
-      const label = `${fs.frameSize} B ${c.caseName.replace(/_forwarding$/, '')}`;
-      const note = (what: string) => (reason: string) => reasons.push(`${label} ${what}: not comparable: ${reason}`);
+      const note = (what: string) => (reason: string) => {
+        const key = `${c.caseName}\n${reason}`;
+        const entry = reasons.get(key) ?? { caseName: c.caseName, reason, what: [] };
+        entry.what.push(`${fs.frameSize} B ${c.caseName.replace(/_forwarding$/, '')} ${what}`);
+        reasons.set(key, entry);
+      };
       const maxOf = (x: typeof c | undefined) => (x?.maxNs ?? x?.maxAtLeastNs ?? null);
       rows.push([
         i === 0 ? `${fs.frameSize} B` : '',
         c.caseName.replace(/_forwarding$/, ''),
+        describeForwarder(c),
         c.ndrPps === null ? '?' : `${c.ndrIsLowerBound ? '≥ ' : ''}${Math.round(c.ndrPps)}`,
         isBase ? '(baseline)' : deltaText(c.ndrVsBaseline, c.ndrPps !== null && base?.ndrPps != null, (d) => (d.percent === null ? '-' : formatDelta(d.kind, d.percent, (v) => `${fmt(v)} %`)), note('NDR')),
         us(c.p99Ns),
@@ -163,15 +172,22 @@ export function formatComparisonTable(data: ForwardingComparison): string {
     });
   }
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
+  const line = (cells: string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ').trimEnd();
   return [
     'Forwarding comparison (NDR: all directions; ≥ only a lower bound, ? not confirmed; ≤/≥ before a difference: only that side of it is known, n/c not comparable; latency at the highest latency load)',
     line(header),
     ...rows.map(line),
     ...data.notes.map((n) => `note: ${n}`),
-    ...reasons.map((r) => `note: ${r}`),
+    ...[...reasons.values()].map((r) => `note: ${r.what.join(', ')}: not comparable: ${r.reason}`),
     '',
   ].join('\n');
+}
+
+// What forwarded, and where: a VM row names its accelerator, so a TCG figure is never read as KVM's.
+export function describeForwarder(c: Pick<ComparisonCell, 'conditions'>): string {
+  const forwarder = c.conditions?.forwarder ?? '?';
+  const accelerator = c.conditions?.accelerator;
+  return accelerator && accelerator !== NO_ACCELERATOR ? `${forwarder} (VM, ${accelerator.toUpperCase()})` : `${forwarder} (no VM)`;
 }
 
 function us(ns: number | null | undefined): string {

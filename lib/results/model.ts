@@ -13,7 +13,10 @@ import type { PhaseTimes } from './phases.ts';
 // harness launched (accelerator and why, QEMU, guest kernel, thread placement read back).
 // 1.3.0 `cases[].windows` (each measurement's window on its node's own clock, to the ms),
 // `testcases[].compute` and `computes` (the compute groups measured side by side).
-export const RESULTS_SCHEMA_VERSION = '1.3.0';
+// 1.4.0 `nodes[].launch.nics` (each data NIC, its kind and guest PCI address) and `qmpSocket`;
+// a forwarding case whose VNF runs in a launched guest records `vnf`, `accelerator`, and
+// `pathCheck.loss` (each direction's counts from the generator through the path and back).
+export const RESULTS_SCHEMA_VERSION = '1.4.0';
 
 /** Xtesting's four endings: threshold missed is fail, could not measure is error. */
 export type Status = 'pass' | 'fail' | 'error' | 'skip';
@@ -102,6 +105,21 @@ export interface NodeSystemInfo {
   launch?: GuestLaunchRecord;
 }
 
+/** A data NIC of a launched guest. */
+export interface GuestNicRecord {
+  port: string;
+  /** tap on a bridge, macvtap (the VM owns a host link), vhost-user (plugged by the case running the vswitch), vf (passed through). */
+  kind: 'tap' | 'macvtap' | 'vhost-user' | 'vf';
+  /** Its PCI address inside the guest, fixed by the launcher. */
+  guestPci: string;
+  /** tap: the tap; macvtap: the host link the VM owns. */
+  hostInterface?: string;
+  /** vhost-user: the socket QEMU serves once the NIC is plugged. */
+  vhostSocket?: string;
+  /** vf: the VF's PCI address on the host. */
+  hostPci?: string;
+}
+
 /** A launched guest as it ran: the accelerator and why, QEMU, and where its threads ran. */
 export interface GuestLaunchRecord {
   hostNode: string;
@@ -117,6 +135,10 @@ export interface GuestLaunchRecord {
   command: string[];
   /** virtio-net options of each data NIC, by port. */
   nicOptions: Record<string, Record<string, string>>;
+  /** Since 1.3.0: each data NIC, how it reaches the wire and its PCI address inside the guest. */
+  nics?: GuestNicRecord[];
+  /** Since 1.3.0: QEMU's QMP socket on the host, through which a case plugs vhost-user NICs. */
+  qmpSocket?: string;
   /** Read back from /proc after pinning. */
   vcpus: Array<{ index: number; tid: number; rt: boolean; hostCpus: number[]; policy: string; priority: number }>;
   threads: Array<{ tid: number; name: string; cpus: number[]; policy: string; priority: number }>;

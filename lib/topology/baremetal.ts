@@ -12,12 +12,11 @@ import { ensureTool } from '../provision/ensure-tool.ts';
 import type { DetachedOutcome, DetachedProcess, NodeSession } from '../remote/types.ts';
 import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdMemory, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { parseTestpmdStats, parseTestpmdVersion } from '../tools/testpmd/parse.ts';
-import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
+import type { CountingTopology, ForwarderCounts, ForwardingPath } from './types.ts';
 import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { setupKernelForwarding, type KernelForwarder } from './baremetal-kernel.ts';
 import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
-import type { ForwardingPath } from './types.ts';
-import { registerUndo, runScript, saveLinkStates } from './undo.ts';
+import { registerUndo, saveLinkStates } from './undo.ts';
 import { quoteArg } from '../remote/quote.ts';
 
 const cpu = z.number().int().min(0).max(1023);

@@ -4,25 +4,24 @@
 // explicit flows, and every change (hugepages, bindings, link flags, other_config, daemons,
 // bridge, VNF) has its undo registered on ctx.cleanup before it is made.
 import { z } from 'zod';
+import { tryParseCpuList } from '../config/cpu-list.ts';
 import type { DataPort, PodNode } from '../config/pod-model.ts';
 import { MeasurementError, TopologyError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
-import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
+import { defaultVnfNode, type CountingTopology, type ForwarderCounts, type ForwardingPath } from './types.ts';
 import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { ensureTool } from '../provision/ensure-tool.ts';
-import type { DetachedOutcome, DetachedProcess, NodeSession } from '../remote/types.ts';
+import type { NodeSession } from '../remote/types.ts';
 import * as ovs from '../tools/ovs/command.ts';
 import { findFlowByInPort, parseDumpFlows, type FlowStat } from '../tools/ovs/flows.ts';
 import { parsePmdRxqShow, parsePmdStatsShow } from '../tools/ovs/pmd.ts';
-import { describePvpPath, findPortProblem, planPvp, summarizePortDrops, type PvpPlan } from '../tools/ovs/pvp-plan.ts';
+import { describePvpPath, findPortProblem, planPvp, summarizePortCounts, summarizePortDrops, type PvpPlan } from '../tools/ovs/pvp-plan.ts';
 import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctlRecords } from '../tools/ovs/value.ts';
 import { parseOvsVersion } from '../tools/ovs/version.ts';
-import { buildFilePrefix, buildTestpmdCommand, buildTestpmdReadyScript, TESTPMD_TOOL_SPEC, type TestpmdCommand, type TestpmdPort } from '../tools/testpmd/command.ts';
-import { parseTestpmdStats, parseTestpmdVersion, type TestpmdStats } from '../tools/testpmd/parse.ts';
 import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
-import { defaultVnfNode, type ForwardingPath } from './types.ts';
-import { applyWithUndo, registerUndo, saveLinkStates } from './undo.ts';
-import { buildShellCommand, quoteArg } from '../remote/quote.ts';
+import { applyWithUndo, saveLinkStates } from './undo.ts';
+import { buildShellCommand } from '../remote/quote.ts';
+import { buildPvpStages, placePvpVnf, startPvpVnf, type OvsPortCounts, type PvpVnf } from './ovs-dpdk-vnf.ts';
 
 const cpu = z.number().int().min(0).max(1023);
 const pci = z.string().regex(/^[0-9a-fA-F]{4}:[0-9a-fA-F]{2}:[0-9a-fA-F]{2}\.[0-7]$/, 'expected a PCI address like 0000:00:05.0');
@@ -57,6 +56,8 @@ export const ovsDpdkArgsShape = {
     .strictObject({
       /** The VNF's node; default the pod's first guest. */
       node: z.string().min(1).optional(),
+      /** A launched guest: its two vhost-user NICs by port name; default the first two of its launch.nics. */
+      ports: z.array(z.string().min(1)).length(2).optional(),
       /** Real pod: the guest's two virtio-net devices (PCI addresses inside the guest). */
       pci: z.array(pci).length(2).optional(),
       /** Real pod: the vhost-user sockets the guest's QEMU serves, in the same order. */
@@ -67,9 +68,10 @@ export const ovsDpdkArgsShape = {
       mbufs: z.number().int().min(1025).default(8192),
       stats_period_s: z.number().int().min(1).max(3600).default(5),
       hugepages,
-      driver: driverField.default('vfio-pci'),
+      /** User-space driver of the guest's devices; default uio_pci_generic in a launched guest (no vIOMMU), else vfio-pci. */
+      driver: driverField.optional(),
     })
-    .default({ socket_mem_mb: 256, mbufs: 8192, stats_period_s: 5, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' }, driver: 'vfio-pci' }),
+    .default({ socket_mem_mb: 256, mbufs: 8192, stats_period_s: 5, hugepages: { size_kb: 2048, pages: 1024, mount: '/dev/hugepages' } }),
 };
 
 const shapeSchema = z.strictObject(ovsDpdkArgsShape);
@@ -86,7 +88,7 @@ export function findOvsHost(ctx: Pick<CaseContext, 'pod' | 'nodes'>, args: Pick<
 export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
   let plan: PvpPlan | undefined;
   let host: NodeSession | undefined;
-  let vnf: VnfRun | undefined;
+  let vnf: PvpVnf | undefined;
   let tgenPorts: { tx: string; rx: string } | undefined;
   let counts: ForwarderCounts | undefined;
 
@@ -97,10 +99,7 @@ export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
       const hostNode = findOvsHost(ctx, args);
       const vnfNode = args.vnf.node ? ctx.pod.nodes.find((n) => n.name === args.vnf.node) : defaultVnfNode(ctx);
       if (!tgen || !hostNode || !vnfNode) throw new TopologyError(`OVS-DPDK PVP needs a tgen, a host and a guest (VNF) node; pod ${ctx.pod.name} lacks ${[!tgen && 'tgen', !hostNode && 'host', !vnfNode && 'guest'].filter(Boolean).join(', ')}`);
-      const virtioUser = !args.vnf.pci;
-      if (!ctx.pod.lab && (virtioUser || !args.vnf.vhost_sockets)) {
-        throw new TopologyError('on a real pod the VNF runs in the guest: name its virtio-net devices (vnf.pci) and the vhost-user sockets its QEMU serves (vnf.vhost_sockets) in run.args');
-      }
+      const place = placePvpVnf(ctx, vnfNode, args.vnf);
       const ports = resolveDevicePorts({ pod: ctx.pod, device: hostNode, tgen, ...(args.host_ports ? { devicePorts: args.host_ports } : {}) });
       tgenPorts = ports.tgen;
       host = await ctx.session(hostNode);
@@ -110,9 +109,9 @@ export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
         ovs: args.ovs,
         rundir: `${host.runDir}/ovs`,
         physical: ports.device.map((p) => physicalInput(p, ctx.pod.lab)) as [ReturnType<typeof physicalInput>, ReturnType<typeof physicalInput>],
-        ...(args.vnf.vhost_sockets ? { vhostSockets: args.vnf.vhost_sockets as [string, string] } : {}),
-        pmdCpus: o.pmd_cpus ?? hostNode.rtCpus,
-        lcoreCpus: o.lcore_cpus ?? hostNode.housekeepingCpus,
+        ...(place.kind === 'namespace' ? {} : { vhostSockets: place.vhostSockets }),
+        pmdCpus: o.pmd_cpus ?? readCpusOf(hostNode, 'ovs_pmd_cpus') ?? hostNode.rtCpus,
+        lcoreCpus: o.lcore_cpus ?? readCpusOf(hostNode, 'ovs_lcore_cpus') ?? hostNode.housekeepingCpus,
         socketMemMb: o.socket_mem_mb,
         setPmdMaskOnExisting: o.set_pmd_cpu_mask,
         noPci: ctx.pod.lab,
@@ -132,32 +131,45 @@ export function createOvsDpdkTopology(args: OvsDpdkArgs): CountingTopology {
       const version = await run(host, ovs.buildAppctl(plan.instance, ['version']), 'read the OVS version');
       ctx.recordToolVersion(hostNode.name, 'ovs-vswitchd', ctx.dryRun ? 'dry-run' : parseOvsVersion(version).version);
       await addBridge(ctx, host, plan);
-      vnf = await startPvpVnf(ctx, { vnfNode, plan, args, virtioUser });
+      vnf = await startPvpVnf(ctx, { place, vnfNode, plan, args, host, tgen, tgenPorts: ports.tgen });
+      if (place.kind === 'launched') ctx.recordDetails('accelerator', place.record.accelerator);
       await waitForVhostPorts(ctx, host, plan);
       await run(host, ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-stats-clear']), 'clear PMD statistics');
-      const mode = `${args.forward_mode}${virtioUser ? ', virtio_user' : ''}`;
       return {
         topology: 'ovs-dpdk',
         tgen,
         ports: ports.tgen,
-        description: describePvpPath({ tgenPorts: [ports.tgen.tx, ports.tgen.rx], hostPorts: [ports.device[0].name, ports.device[1].name], vnf: vnfNode.name, mode }),
+        description: describePvpPath({ tgenPorts: [ports.tgen.tx, ports.tgen.rx], hostPorts: [ports.device[0].name, ports.device[1].name], vnf: vnfNode.name, forwarder: vnf.label }),
         nodes: hostNode === vnfNode ? [hostNode] : [hostNode, vnfNode],
       };
     },
 
     async collectEvidence(ctx: CaseContext): Promise<void> {
       if (!plan || !host || !tgenPorts) return;
-      const flows = await collectOvsEvidence(ctx, host, plan);
-      if (vnf) await stopVnfWithStats(ctx, vnf);
+      const { flows, ports } = await collectOvsEvidence(ctx, host, plan);
+      const vnfCounts = vnf ? await vnf.stop(ctx) : undefined;
       const fromVnf = (ofport: number) => findFlowByInPort(flows, ofport, ovs.KFN_FLOW_COOKIE)?.packets;
       const towardTx = fromVnf(plan.ofports.vhost0);
       const towardRx = fromVnf(plan.ofports.vhost1);
       if (towardTx === undefined || towardRx === undefined) throw new MeasurementError(`the PVP flows from the vhost-user ports are missing from ${plan.names.bridge}; the path was changed during the case`);
-      counts = { txTowardTgenPort: { [tgenPorts.tx]: towardTx, [tgenPorts.rx]: towardRx }, source: 'OVS flow counters of the frames coming back from the VNF' };
+      counts = {
+        txTowardTgenPort: { [tgenPorts.tx]: towardTx, [tgenPorts.rx]: towardRx },
+        source: 'OVS flow counters of the frames coming back from the VNF',
+        stages: buildPvpStages({ plan, ovs: ports, vnf: vnfCounts, vnfPorts: vnf?.ports ?? ['vnf port 0', 'vnf port 1'], tgenPorts }),
+      };
     },
 
     forwarderCounts: () => counts,
   };
+}
+
+// CPUs a node's pod.yaml gives in `extra` (e.g. ovs_pmd_cpus: "0"): the pod's own placement.
+function readCpusOf(node: PodNode, key: string): number[] | undefined {
+  const raw = node.extra[key];
+  if (raw === undefined) return undefined;
+  const parsed = tryParseCpuList(raw);
+  if (!parsed.ok) throw new TopologyError(`node ${node.name}: extra.${key}: ${parsed.message}`);
+  return parsed.cpus;
 }
 
 function physicalInput(port: DataPort, lab: boolean): { name: string; pci?: string; iface?: string } {
@@ -240,27 +252,6 @@ async function addBridge(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Pr
   });
 }
 
-// testpmd as the VNF: virtio_user on the lab (it serves the vhost sockets), the guest's devices on a pod.
-async function startPvpVnf(ctx: CaseContext, a: { vnfNode: PodNode; plan: PvpPlan; args: OvsDpdkArgs; virtioUser: boolean }): Promise<VnfRun> {
-  const v = a.args.vnf;
-  const session = await ctx.session(a.vnfNode);
-  const binary = await ensureTool(session, TESTPMD_TOOL_SPEC);
-  const mainLcore = v.main_cpu ?? a.vnfNode.housekeepingCpus[0];
-  const forwardingLcores = v.forwarding_cpus ?? a.vnfNode.rtCpus.slice(0, 1);
-  if (mainLcore === undefined || forwardingLcores.length === 0) throw new TopologyError(`the VNF on ${a.vnfNode.name} needs a main lcore (housekeeping_cpus or vnf.main_cpu) and a forwarding lcore (rt_cpus or vnf.forwarding_cpus)`);
-  await reserveHugepages(ctx, session, { sizeKb: v.hugepages.size_kb, pages: v.hugepages.pages, mountPoint: v.hugepages.mount });
-  const common = { binary, forwardMode: a.args.forward_mode, mainLcore, forwardingLcores, filePrefix: buildFilePrefix(ctx.runId, 'pvp-vnf'), statsPeriodS: v.stats_period_s, totalNumMbufs: v.mbufs };
-  let ports: TestpmdPort[];
-  if (a.virtioUser) ports = a.plan.vhostSockets.map((socket) => ({ kind: 'virtio_user' as const, socket }));
-  else {
-    const addresses = v.pci!.map((p) => p.toLowerCase());
-    await bindPciDevices(ctx, session, addresses, v.driver);
-    ports = addresses.map((address) => ({ kind: 'pci' as const, address }));
-  }
-  const command = buildTestpmdCommand({ ...common, ports, memory: { kind: 'hugepages', socketMemMb: [v.socket_mem_mb] } });
-  return startVnf(ctx, session, command);
-}
-
 // The VNF is up only once OVS sees both vhost-user ports connected.
 async function waitForVhostPorts(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<void> {
   const names = plan.ports.filter((p) => p.kind === 'vhostuserclient').map((p) => p.name);
@@ -278,7 +269,7 @@ async function waitForVhostPorts(ctx: CaseContext, host: NodeSession, plan: PvpP
 }
 
 // PMD statistics, flows and port counters after the measurement, as raw outputs and details.
-async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<FlowStat[]> {
+async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<{ flows: FlowStat[]; ports: OvsPortCounts }> {
   const read = async (argv: string[], file: string, label: string) => {
     const out = await run(host, argv, label);
     await ctx.writeRaw(`ovs/${file}`, out);
@@ -296,56 +287,7 @@ async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: Pvp
     pmd: pmdStats.map((t) => ({ thread: t.thread, coreId: t.coreId, packetsReceived: t.packetsReceived, processingPercent: t.processingPercent })),
     rxq: pmdRxq,
     portDrops: summarizePortDrops(ifaces),
+    portCounts: summarizePortCounts(ifaces),
   });
-  return flows;
-}
-
-/** A VNF testpmd this case started; shared with the SR-IOV topology. */
-export interface VnfRun {
-  session: NodeSession;
-  command: TestpmdCommand;
-  process?: DetachedProcess;
-  outcome?: DetachedOutcome;
-}
-
-// Stopped once with SIGINT, which makes testpmd print its statistics; later calls reuse them.
-async function stopVnf(v: VnfRun): Promise<DetachedOutcome | undefined> {
-  if (v.process && !v.outcome) v.outcome = await v.session.stopDetached(v.process, { signal: 'INT', graceMs: 10_000 });
-  return v.outcome;
-}
-
-// Registers the stop and the runtime folder's removal, starts testpmd and waits until it forwards.
-// The detached name carries the case: on the lab every node shares one run folder.
-export async function startVnf(ctx: CaseContext, session: NodeSession, command: TestpmdCommand): Promise<VnfRun> {
-  const v: VnfRun = { session, command };
-  const node = session.node.name;
-  await registerUndo(ctx, { label: `remove ${command.runtimeDir} on ${node}`, session, script: `rm -rf ${quoteArg(command.runtimeDir)}` });
-  ctx.cleanup.push(`stop the VNF (dpdk-testpmd) on ${node}`, async () => void (await stopVnf(v)));
-  v.process = await session.startDetached({ name: `${ctx.caseName}-vnf-testpmd`, command: command.argv, label: 'VNF dpdk-testpmd' });
-  const ready = await session.exec({ script: buildTestpmdReadyScript(v.process, 30) }, { reject: false, timeoutMs: 45_000, label: 'wait for the VNF to forward' });
-  if (!ctx.dryRun && !ready.stdout.startsWith('kfn-testpmd-ready')) {
-    const out = (await stopVnf(v))!;
-    await ctx.writeRaw(`${node}/vnf-testpmd.stdout`, out.stdout);
-    await ctx.writeRaw(`${node}/vnf-testpmd.stderr`, out.stderr);
-    const why = (out.stderr.trim() || ready.stdout.trim()).split('\n').slice(-3).join(' | ') || 'no output';
-    throw new TopologyError(`the VNF (dpdk-testpmd) on ${node} did not start forwarding within 30 s: ${why}; command: ${command.command}`);
-  }
-  const stderr = await session.exec(['cat', v.process.stderrPath], { reject: false, label: 'testpmd version', privileged: false });
-  ctx.recordToolVersion(node, 'dpdk-testpmd', parseTestpmdVersion(stderr.stdout) ?? (ctx.dryRun ? 'dry-run' : 'unknown'));
-  return v;
-}
-
-// The VNF's own counters as evidence; a VNF that died during the case voids the figures.
-export async function stopVnfWithStats(ctx: CaseContext, v: VnfRun): Promise<TestpmdStats | undefined> {
-  if (!v.process) return undefined;
-  const node = v.session.node.name;
-  const wasRunning = !v.outcome && (await v.session.isRunning(v.process));
-  const out = await stopVnf(v);
-  if (!out) return undefined;
-  await ctx.writeRaw(`${node}/vnf-testpmd.stdout`, out.stdout);
-  await ctx.writeRaw(`${node}/vnf-testpmd.stderr`, out.stderr);
-  const stats = parseTestpmdStats(out.stdout, { source: `VNF dpdk-testpmd on ${node}`, expectedPorts: 2 });
-  ctx.recordDetails('forwarder', { kind: 'testpmd', role: 'VNF', node, command: v.command.command, forwardMode: stats.forwardMode, ports: stats.ports, accumulated: stats.accumulated });
-  if (!wasRunning || stats.quitAtOnce) throw new MeasurementError(`the VNF (dpdk-testpmd) on ${node} had stopped before the end of the case (exit code ${out.exitCode ?? 'none'}); trials after that did not go through it`);
-  return stats;
+  return { flows, ports: summarizePortCounts(ifaces) };
 }

@@ -10,18 +10,19 @@ import type { DataPort, Pod, PodNode } from '../config/pod-model.ts';
 import { buildConfigIssues } from '../config/zod-issues.ts';
 import { ConfigError, TopologyError } from '../errors.ts';
 import type { CaseContext } from '../harness/case-context.ts';
-import type { CountingTopology, ForwarderCounts } from '../cases/forwarding.ts';
+import { defaultVnfNode, type CountingTopology, type ForwarderCounts, type ForwardingPath } from './types.ts';
 import { resolveDevicePorts } from '../cases/forwarding-ports.ts';
 import { buildShellCommand as shell, quoteArg } from '../remote/quote.ts';
 import type { NodeSession } from '../remote/types.ts';
-import { buildHostdevXml, buildSetNumVfsScript, buildSriovProbeScript, buildVfRestore, buildVfSettings, buildVirshDevice, parseSriovProbe, type SriovProbe } from '../tools/sriov/command.ts';
-import { parseIpLinkShow, type VfLinkInfo } from '../tools/sriov/ip-link.ts';
+import type { GuestLaunchRecord } from '../results/model.ts';
+import { buildHostdevXml, buildVirshDevice } from '../tools/sriov/command.ts';
 import { ensureTool } from '../provision/ensure-tool.ts';
 import { buildFilePrefix, buildTestpmdCommand, TESTPMD_TOOL_SPEC, type TestpmdMemory, type TestpmdPort } from '../tools/testpmd/command.ts';
 import { baremetalArgsShape } from './baremetal.ts';
-import { bindPciDevices, reserveHugepages } from './hugepages.ts';
-import { startVnf, stopVnfWithStats, type VnfRun } from './ovs-dpdk.ts';
-import { defaultVnfNode, type ForwardingPath } from './types.ts';
+import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
+import { prepareVfs } from './sriov-vfs.ts';
+import { countsFromStats, startVnf, stopVnfWithStats, type VnfPortCounts } from './vnf-testpmd.ts';
+import { startGuestVnf } from './guest-vnf.ts';
 import { applyWithUndo, runScript, saveLinkStates } from './undo.ts';
 
 const vfPort = z.strictObject({
@@ -59,6 +60,8 @@ export const sriovArgsShape = {
   port_kind: baremetalArgsShape.port_kind,
   testpmd: baremetalArgsShape.testpmd,
   sriov: sriovHostShape.optional(),
+  /** User-space driver of the VNF's NICs in a launched guest; default uio_pci_generic for virtio-net, vfio-pci for a VF. */
+  guest_driver: driverField.optional(),
 };
 const shapeSchema = z.strictObject(sriovArgsShape);
 export type SriovArgs = z.output<typeof shapeSchema>;
@@ -78,9 +81,16 @@ export function resolveSriovConfig(pod: Pod, vnf: PodNode, fromArgs: SriovHostCo
   return parsed.data;
 }
 
+/** The VNF of the SR-IOV path, whichever way it was started. */
+interface SriovVnf {
+  label: string;
+  stop(ctx: CaseContext): Promise<VnfPortCounts | undefined>;
+}
+
 // One SR-IOV topology per case run; it keeps the VNF for evidence and the path check.
 export function createSriovTopology(args: SriovArgs): CountingTopology {
-  let vnfRun: VnfRun | undefined;
+  let vnfRun: SriovVnf | undefined;
+  let devicePorts: [string, string] | undefined;
   let tgenPorts: { tx: string; rx: string } | undefined;
   let counts: ForwarderCounts | undefined;
   return {
@@ -91,42 +101,99 @@ export function createSriovTopology(args: SriovArgs): CountingTopology {
       if (!tgen || !vnf) throw new TopologyError(`SR-IOV forwarding needs a tgen and a guest (VNF) node; pod ${ctx.pod.name} lacks ${!tgen ? 'tgen' : args.vnf_node ? `a node named ${args.vnf_node}` : 'a guest'}`);
       const ports = resolveDevicePorts({ pod: ctx.pod, device: vnf, tgen, ...(args.vnf_ports ? { devicePorts: args.vnf_ports } : {}) });
       tgenPorts = ports.tgen;
+      devicePorts = [ports.device[0].name, ports.device[1].name];
       const config = resolveSriovConfig(ctx.pod, vnf, args.sriov);
+      const record = ctx.launch(vnf);
       let vfs = 'the guest namespace owns the data links (lab passthrough analogue)';
-      if (config) {
-        if (ctx.pod.lab) throw new TopologyError('the lab pod has no SR-IOV NIC: drop the sriov settings; the guest namespace owning its links is the lab analogue');
+      if (record) {
+        if (config) throw new TopologyError(`guest ${vnf.name} is launched by the harness: give its VFs in launch.nics ({port, vf: {pf, vf}}), not in sriov settings`);
+        vfs = describeLaunchedLinks(ctx.pod.lab, record, devicePorts);
+      } else if (config) {
+        if (ctx.pod.lab) throw new TopologyError('the lab pod has no SR-IOV NIC: drop the sriov settings; the guest owning its links is the lab analogue');
         const hostNode = config.host_node ? ctx.pod.nodes.find((n) => n.name === config.host_node) : ctx.nodes('host')[0];
         if (!hostNode) throw new TopologyError(`the VFs need the host node that owns the PFs; pod ${ctx.pod.name} has ${config.host_node ? `no node ${config.host_node}` : 'no host'}`);
         const macs = ports.device.map((p) => p.mac);
         const guestPcis = ports.device.map((p) => p.pci);
         vfs = await provisionVfs(ctx, await ctx.session(hostNode), { config, macs, guestPcis });
       } else if (!ctx.pod.lab) {
-        throw new TopologyError(`name the VFs behind ${vnf.name}'s ports in run.args sriov (or the node's extra.sriov): ports [{pf, vf}, {pf, vf}] and vfs: existing|create`);
+        throw new TopologyError(`name the VFs behind ${vnf.name}'s ports in run.args sriov (or the node's extra.sriov): ports [{pf, vf}, {pf, vf}] and vfs: existing|create, or launch the guest with vf NICs`);
       }
-      const started = await startVfVnf(ctx, await ctx.session(vnf), args, ports.device);
-      vnfRun = started.run;
+      const session = await ctx.session(vnf);
+      vnfRun = record ? await startLaunchedVnf(ctx, session, { args, vnf, record, ports: ports.device, tgen, tgenPorts: ports.tgen }) : await startVfVnf(ctx, session, args, ports.device);
       const [a, b] = ports.device;
       return {
         topology: 'sriov',
         tgen,
         ports: ports.tgen,
-        description: `${tgen.name}:${ports.tgen.tx} → VF ${vnf.name}:${a.name} → testpmd (${args.forward_mode}, ${started.kind}) → VF ${vnf.name}:${b.name} → ${tgen.name}:${ports.tgen.rx} (${vfs})`,
+        description: `${tgen.name}:${ports.tgen.tx} → ${vnf.name}:${a.name} → ${vnfRun.label} → ${vnf.name}:${b.name} → ${tgen.name}:${ports.tgen.rx} (${vfs})`,
         nodes: [vnf],
       };
     },
     async collectEvidence(ctx: CaseContext): Promise<void> {
-      if (!vnfRun || !tgenPorts) return;
-      const stats = await stopVnfWithStats(ctx, vnfRun);
-      // testpmd port 0 is the VF facing the generator's tx port.
-      if (stats) counts = { txTowardTgenPort: { [tgenPorts.tx]: stats.ports[0]!.txPackets, [tgenPorts.rx]: stats.ports[1]!.txPackets }, source: 'VNF testpmd forward statistics' };
+      if (!vnfRun || !tgenPorts || !devicePorts) return;
+      const got = await vnfRun.stop(ctx);
+      if (got) counts = buildSriovCounts(got, devicePorts, tgenPorts);
     },
     forwarderCounts: () => counts,
   };
 }
 
+// The VNF's port facing the generator's tx port sends toward its rx port, and the other way round.
+export function buildSriovCounts(got: VnfPortCounts, [a, b]: [string, string], tgen: { tx: string; rx: string }): ForwarderCounts {
+  const at = (port: string) => got.ports.find((p) => p.port === port);
+  const stage = (port: string, dir: 'rx' | 'tx') => {
+    const frames = dir === 'rx' ? at(port)?.rx : at(port)?.tx;
+    return frames === null || frames === undefined ? [] : [{ point: `VNF ${port} ${dir}`, frames }];
+  };
+  return {
+    txTowardTgenPort: { [tgen.rx]: at(b)?.tx ?? 0, [tgen.tx]: at(a)?.tx ?? 0 },
+    source: `${got.source}`,
+    stages: [
+      { txPort: tgen.tx, rxPort: tgen.rx, stages: [...stage(a, 'rx'), ...stage(b, 'tx')] },
+      { txPort: tgen.rx, rxPort: tgen.tx, stages: [...stage(b, 'rx'), ...stage(a, 'tx')] },
+    ],
+  };
+}
+
+// How a launched guest owns the ports: VFs passed through, or (the lab) macvtap in passthru mode.
+function describeLaunchedLinks(lab: boolean, record: GuestLaunchRecord, ports: readonly string[]): string {
+  const nics = ports.map((p) => record.nics?.find((n) => n.port === p));
+  if (nics.every((n) => n?.kind === 'vf')) return `VFs ${nics.map((n) => n?.hostPci).join(', ')} passed through to the VM (vfio-pci)`;
+  if (nics.every((n) => n?.kind === 'macvtap')) {
+    const links = nics.map((n) => n?.hostInterface).join(', ');
+    return `${lab ? 'lab analogue of a passed-through VF: ' : ''}the VM owns ${links} through macvtap in passthru mode, no vswitch or bridge`;
+  }
+  throw new TopologyError(`SR-IOV forwarding needs the VNF's ports ${ports.join(', ')} to be VFs or macvtap NICs of the launched guest (launch.nics), found ${nics.map((n, i) => `${ports[i]}: ${n?.kind ?? 'no NIC'}`).join(', ')}`);
+}
+
+// testpmd (or, where DPDK cannot run, the kernel) inside the launched guest, on its own NICs.
+async function startLaunchedVnf(ctx: CaseContext, session: NodeSession, a: { args: SriovArgs; vnf: PodNode; record: GuestLaunchRecord; ports: [DataPort, DataPort]; tgen: PodNode; tgenPorts: { tx: string; rx: string } }): Promise<SriovVnf> {
+  const t = a.args.testpmd;
+  ctx.recordDetails('accelerator', a.record.accelerator);
+  const nics = a.ports.map((p) => a.record.nics?.find((n) => n.port === p.name));
+  ctx.recordDetails('vnf', { node: a.vnf.name, where: 'launched guest', nics, virtioOptions: Object.fromEntries(a.ports.map((p) => [p.name, a.record.nicOptions[p.name] ?? {}])) });
+  const vnf = await startGuestVnf(ctx, session, {
+    node: a.vnf,
+    record: a.record,
+    ports: a.ports,
+    forwardMode: a.args.forward_mode,
+    ...(t.main_cpu === undefined ? {} : { mainLcore: t.main_cpu }),
+    ...(t.forwarding_cpus === undefined ? {} : { forwardingLcores: t.forwarding_cpus }),
+    hugepages: t.hugepages,
+    socketMemMb: t.socket_mem_mb[0] ?? 256,
+    mbufs: t.mbufs,
+    statsPeriodS: t.stats_period_s,
+    ...(a.args.guest_driver === undefined ? {} : { driver: a.args.guest_driver }),
+    role: 'sriov-vnf',
+    tgen: a.tgen,
+    tgenPorts: a.tgenPorts,
+  });
+  return { label: vnf.label, stop: (c) => vnf.stop(c) };
+}
+
 // testpmd on the VNF's two VF ports: af_packet over their interfaces (lab), or the PCI devices
 // bound to vfio-pci with hugepages (a pod); link flags, bindings and pages are restored after.
-async function startVfVnf(ctx: CaseContext, session: NodeSession, args: SriovArgs, ports: [DataPort, DataPort]): Promise<{ run: VnfRun; kind: string }> {
+async function startVfVnf(ctx: CaseContext, session: NodeSession, args: SriovArgs, ports: [DataPort, DataPort]): Promise<SriovVnf> {
   const node = session.node;
   const t = args.testpmd;
   const kind = args.port_kind !== 'auto' ? args.port_kind : ports.every((p) => p.pci) && !ctx.pod.lab ? 'pci' : 'af_packet';
@@ -167,72 +234,33 @@ async function startVfVnf(ctx: CaseContext, session: NodeSession, args: SriovArg
     ...(t.txd === undefined ? {} : { txDescriptors: t.txd }),
     ...(t.burst === undefined ? {} : { burst: t.burst }),
   });
-  return { run: await startVnf(ctx, session, command), kind: kind === 'pci' ? `PCI, ${t.driver}` : 'af_packet' };
-}
-
-interface PfUse {
-  pf: string;
-  probe: SriovProbe;
-  links: VfLinkInfo[];
+  const run = await startVnf(ctx, session, command);
+  // testpmd's port 0 is the port facing the generator's tx port: ports are given in that order.
+  const names = ports.map((p) => p.name);
+  return {
+    label: `testpmd (${args.forward_mode}, ${kind === 'pci' ? `PCI, ${t.driver}` : 'af_packet'})`,
+    async stop(c) {
+      const stats = await stopVnfWithStats(c, run);
+      return stats ? countsFromStats(stats, names, 'VNF testpmd forward statistics') : undefined;
+    },
+  };
 }
 
 // Prepares both VFs on the host; returns a one-line description for the path.
 async function provisionVfs(ctx: CaseContext, host: NodeSession, a: { config: SriovHostConfig; macs: Array<string | undefined>; guestPcis: Array<string | undefined> }): Promise<string> {
   const { config } = a;
   if (config.vfs === 'create' && !config.domain) throw new TopologyError('sriov.vfs create needs sriov.domain, the libvirt domain of the guest the VFs are given to');
-  const pfs = new Map<string, PfUse>();
   const ifaceOf = (pf: string) => host.node.ports.find((p) => p.name === pf)?.interface ?? pf;
-  for (const [i, port] of config.ports.entries()) {
-    const pf = ifaceOf(port.pf);
-    let use = pfs.get(pf);
-    if (!use) {
-      const wanted = config.num_vfs ?? Math.max(...config.ports.filter((p) => ifaceOf(p.pf) === pf).map((p) => p.vf)) + 1;
-      use = await preparePf(ctx, host, { pf, create: config.vfs === 'create', wanted });
-      pfs.set(pf, use);
-    }
-    const vf = use.probe.vfs.find((v) => v.vf === port.vf);
-    if (!vf && !ctx.dryRun) throw new TopologyError(`${pf} on ${host.node.name} has no VF ${port.vf} (it has ${use.probe.numVfs})`);
+  const vfs = config.ports.map((port, i) => {
     const mac = port.mac ?? a.macs[i];
-    if (!mac) throw new TopologyError(`give VF ${port.vf} of ${pf} a MAC: sriov.ports[${i}].mac, or the VNF port's mac in pod.yaml`);
-    const found = use.links.find((l) => l.vf === port.vf);
-    const settings = { mac, vlan: port.vlan, qos: port.qos, spoofchk: port.spoofchk, trust: port.trust };
-    const same = found && found.mac === mac.toLowerCase() && found.vlan === port.vlan && found.qos === port.qos && found.spoofchk === port.spoofchk && found.trust === port.trust;
-    if (!same) {
-      await applyWithUndo(ctx, {
-        label: `VF ${port.vf} settings of ${pf} on ${host.node.name}`,
-        session: host,
-        apply: async () => void (await runScript(host, shell(buildVfSettings(pf, port.vf, settings)), `set VF ${port.vf} of ${pf}`)),
-        // As read before the change; a VF the harness created goes away with its PF's VF count.
-        undoScript: found ? shell(buildVfRestore(pf, found)) : 'true',
-      });
-    }
-    if (config.vfs === 'create' && vf) await giveVfToGuest(ctx, host, { domain: config.domain!, hostPci: vf.pci, guestPci: a.guestPcis[i], name: `vf-${pf}-${port.vf}` });
+    if (!mac) throw new TopologyError(`give VF ${port.vf} of ${ifaceOf(port.pf)} a MAC: sriov.ports[${i}].mac, or the VNF port's mac in pod.yaml`);
+    return { pf: ifaceOf(port.pf), vf: port.vf, mac, vlan: port.vlan, qos: port.qos, spoofchk: port.spoofchk, trust: port.trust };
+  });
+  const ready = await prepareVfs(ctx, host, { vfs, create: config.vfs === 'create', ...(config.num_vfs === undefined ? {} : { numVfs: config.num_vfs }) });
+  if (config.vfs === 'create') {
+    for (const [i, vf] of ready.entries()) if (vf.pci) await giveVfToGuest(ctx, host, { domain: config.domain!, hostPci: vf.pci, guestPci: a.guestPcis[i], name: `vf-${vf.pf}-${vf.vf}` });
   }
   return `VFs ${config.ports.map((p) => `${ifaceOf(p.pf)} vf ${p.vf}`).join(', ')} (${config.vfs})`;
-}
-
-// Reads the PF; creates VFs only on a PF that has none, so no VF someone else uses is destroyed.
-async function preparePf(ctx: CaseContext, host: NodeSession, a: { pf: string; create: boolean; wanted: number }): Promise<PfUse> {
-  const read = async (): Promise<PfUse> => {
-    const probe = await runScript(host, buildSriovProbeScript(a.pf), `read SR-IOV state of ${a.pf}`);
-    const links = await runScript(host, shell(['ip', '-d', 'link', 'show', 'dev', a.pf]), `read the VFs of ${a.pf}`);
-    if (ctx.dryRun) return { pf: a.pf, probe: { pf: a.pf, pfPci: '0000:00:00.0', pfDriver: null, totalVfs: a.wanted, numVfs: a.wanted, vfs: [] }, links: [] };
-    return { pf: a.pf, probe: parseSriovProbe(a.pf, probe), links: parseIpLinkShow(links).vfs };
-  };
-  const before = await read();
-  await ctx.writeRaw(`sriov/${a.pf}-before.txt`, JSON.stringify(before, null, 1));
-  if (!a.create || before.probe.numVfs >= a.wanted) return before;
-  if (before.probe.numVfs > 0) {
-    throw new TopologyError(`${a.pf} on ${host.node.name} has ${before.probe.numVfs} VFs and ${a.wanted} are needed; changing the count would destroy VFs the harness did not create, so it is left alone (raise sriov_numvfs yourself, or use vfs: existing)`);
-  }
-  if (a.wanted > before.probe.totalVfs) throw new TopologyError(`${a.pf} supports ${before.probe.totalVfs} VFs, ${a.wanted} needed`);
-  await applyWithUndo(ctx, {
-    label: `sriov_numvfs of ${a.pf} on ${host.node.name} (0 -> ${a.wanted})`,
-    session: host,
-    apply: async () => void (await runScript(host, buildSetNumVfsScript(a.pf, a.wanted), `create ${a.wanted} VFs on ${a.pf}`)),
-    undoScript: buildSetNumVfsScript(a.pf, 0),
-  });
-  return read();
 }
 
 // vfio-pci on the host (restored after), then a live hostdev attach, detached again on teardown.

@@ -29,8 +29,27 @@ export interface Topology {
   collectEvidence?(ctx: CaseContext): Promise<void>;
 }
 
-// The node whose VNF forwards when a case names none: the one pod.yaml marks with
-// extra.forwarding_vnf (the lab's namespace VNF while its guest is a VM), else the first guest.
-export function defaultVnfNode(ctx: Pick<CaseContext, 'pod' | 'nodes'>): PodNode | undefined {
-  return ctx.pod.nodes.find((n) => n.extra.forwarding_vnf === true) ?? ctx.nodes('guest')[0];
+// The node whose VNF forwards when a case names none: the pod's first guest.
+export function defaultVnfNode(ctx: Pick<CaseContext, 'nodes'>): PodNode | undefined {
+  return ctx.nodes('guest')[0];
+}
+
+/** One counting point on the path, e.g. `OVS vhu0 tx (toward the VNF)`. */
+export interface PathStage {
+  point: string;
+  frames: number;
+}
+
+/** Frames the device sent toward each tgen port over the case, by tgen port name. */
+export interface ForwarderCounts {
+  txTowardTgenPort: Record<string, number>;
+  /** Where the counts come from, e.g. `testpmd forward statistics`. */
+  source: string;
+  /** The path's own counting points per generator direction, in path order, to locate loss. */
+  stages?: Array<{ txPort: string; rxPort: string; stages: PathStage[] }>;
+}
+
+/** A topology whose forwarder counts frames, so the engine can check the path was used. */
+export interface CountingTopology extends Topology {
+  forwarderCounts?(): ForwarderCounts | undefined;
 }

@@ -83,7 +83,7 @@ describe('lab: the guest is a QEMU VM the run launches', function () {
     expect(details.counts.received).to.be.greaterThan(2500);
     expect(details.wire_to_handler.summary).to.equal(null);
     expect(details.receive_to_handler.summary.p99).to.be.a('number');
-    expect(run.nodes.guest?.launch?.nicOptions.gi).to.deep.equal({ mac: (pod.nodes.find((n) => n.name === 'guest')?.ports as Array<{ mac: string }>)[0]?.mac });
+    expect(run.nodes.guest?.launch?.nicOptions.gi).to.deep.equal({ mac: (pod.nodes.find((n) => n.name === 'guest')?.ports as Array<{ name: string; mac: string }>).find((p) => p.name === 'gi')?.mac });
     const wire = run.cases[0]?.testcases.find((t) => t.title.includes('wire_to_handler_p99'));
     expect(wire?.status).to.equal('skip');
     expect(wire?.message).to.match(/clock_domain is unsynchronised/);

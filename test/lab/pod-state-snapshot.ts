@@ -40,8 +40,10 @@ export interface PodStateSnapshot {
   processes: ProcessEntry[];
 }
 
-/** Programs a forwarding case starts; any of them left running after a run is a leak. */
-const PROGRAMS = /^(ovsdb-server|ovs-vswitchd.*|dpdk-testpmd|testpmd|kfn-softgen|trafgen|_t-rex-64)$/;
+/** Programs a forwarding case starts, the launched guest's QEMU included; any of them left running after a run is a leak. */
+const PROGRAMS = /^(ovsdb-server|ovs-vswitchd.*|dpdk-testpmd|testpmd|kfn-softgen|trafgen|_t-rex-64|kfn-vm-.*|qemu-system-.*)$/;
+/** A forwarder, which must not run on this machine while the VNF is meant to be inside the VM. */
+const FORWARDERS = /^(dpdk-testpmd|testpmd)$/;
 
 // Reads everything at once; `labPrefix` is deriveLabNames(root).prefix of this checkout, `root` its folder.
 export async function takePodStateSnapshot(labPrefix: string, root: string): Promise<PodStateSnapshot> {
@@ -104,6 +106,13 @@ export function comparePodStateSnapshots(before: PodStateSnapshot, after: PodSta
 /** Processes of a program a case starts, whose arguments name this run (run dir or file prefix). */
 export function findRunProcesses(runId: string): ProcessEntry[] {
   return readProcesses().filter((p) => p.args.includes(runId));
+}
+
+/** Forwarders running in this checkout's lab namespaces now: with the VNF in the VM there must be none. */
+export async function findNamespaceForwarders(labPrefix: string): Promise<ProcessEntry[]> {
+  const namespaces = await listLabNamespaces(labPrefix);
+  const labNetns = new Set(namespaces.flatMap((ns) => (existsSync(`/run/netns/${ns}`) ? [`net:[${statSync(`/run/netns/${ns}`).ino}]`] : [])));
+  return readProcesses(FORWARDERS).filter((p) => labNetns.has(p.netns));
 }
 
 /** What a run may leave in /tmp on its nodes (they share this machine's file system on the lab). */
@@ -173,13 +182,13 @@ async function readLabLinks(namespaces: readonly string[]): Promise<Record<strin
   return out;
 }
 
-function readProcesses(): ProcessEntry[] {
+function readProcesses(programs: RegExp = PROGRAMS): ProcessEntry[] {
   const out: ProcessEntry[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const comm = readFileSync(`/proc/${entry}/comm`, 'utf8').trim();
-      if (!PROGRAMS.test(comm)) continue;
+      if (!programs.test(comm)) continue;
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').filter((a) => a !== '').join(' ');
       // Zombies have no cmdline and hold nothing; they are reaped by their parent.
       if (args === '') continue;

@@ -17,7 +17,10 @@ export const IMAGE_RECIPE_VERSION = 2;
 export const IMAGE_AGENTS: readonly string[] = Object.freeze(['kfn-irqrecv']);
 export const IMAGE_SUITE = 'bookworm';
 
-/** What the guest runs: the RT kernel, sshd, the measurement tools, and gcc for the kfn agents. */
+/**
+ * What the guest runs: the RT kernel, sshd, the measurement tools, gcc for the kfn agents, and
+ * the VNF of the forwarding cases (dpdk-testpmd: Debian ships it in dpdk-dev, not in dpdk).
+ */
 export const IMAGE_PACKAGES: readonly string[] = Object.freeze([
   'linux-image-rt-amd64',
   'systemd-sysv',
@@ -30,6 +33,7 @@ export const IMAGE_PACKAGES: readonly string[] = Object.freeze([
   'kmod',
   'gcc',
   'libc6-dev',
+  'dpdk-dev',
 ]);
 
 /** The management NIC's MAC: the image configures the NIC with this address and no other. */

@@ -80,9 +80,11 @@ procs() { for d in /proc/[0-9]*; do n=$(cat "$d/comm" 2>/dev/null) && printf '%s
 
 // QEMU processes: their command line and every thread's name and affinity. A guest the
 // harness launched renames its process kfn-vm-<guest> (-name process=), as every kfn-* program.
+// OVS's ovs-vswitchd: its name and its threads' (the PMD threads are pmd-c<core>/id:<n>).
 const QEMU = String.raw`for d in /proc/[0-9]*; do
   case $(cat "$d/comm" 2>/dev/null) in
     qemu*|kfn-vm-*) f "$d/cmdline"; g "$d/task/*/comm" f; g "$d/task/*/status" f ;;
+    ovs-vswitchd*) f "$d/comm"; g "$d/task/*/comm" f; g "$d/task/*/status" f ;;
   esac
 done
 `;

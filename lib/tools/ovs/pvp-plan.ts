@@ -111,8 +111,8 @@ function devargsOf(port: PhysicalPortInput, index: number): string {
 }
 
 /** What the case reports about the path, for the raw outputs and explanations. */
-export function describePvpPath(a: { tgenPorts: [string, string]; hostPorts: [string, string]; vnf: string; mode: string }): string {
-  return `tgen:${a.tgenPorts[0]} → host:${a.hostPorts[0]} → OVS-DPDK → vhost-user → ${a.vnf} testpmd (${a.mode}) → vhost-user → OVS-DPDK → host:${a.hostPorts[1]} → tgen:${a.tgenPorts[1]}`;
+export function describePvpPath(a: { tgenPorts: [string, string]; hostPorts: [string, string]; vnf: string; forwarder: string }): string {
+  return `tgen:${a.tgenPorts[0]} → host:${a.hostPorts[0]} → OVS-DPDK → vhost-user → ${a.vnf} ${a.forwarder} → vhost-user → OVS-DPDK → host:${a.hostPorts[1]} → tgen:${a.tgenPorts[1]}`;
 }
 
 // Why OVS could not open one of the planned ports (from `--columns=name,ofport,error list Interface`), or null.
@@ -136,4 +136,16 @@ export function summarizePortDrops(records: ReadonlyArray<Record<string, string>
       return [parseOvsdbAtom(r.name ?? '""'), Object.fromEntries(picked.map(([k, v]) => [k, Number(v)]))];
     }),
   );
+}
+
+// Each port's frame counters (totals) from `--columns=name,statistics list Interface`; a port
+// whose statistics lack rx_packets or tx_packets is left out rather than counted as zero.
+export function summarizePortCounts(records: ReadonlyArray<Record<string, string>>): Record<string, { rxPackets: number; txPackets: number; rxDropped: number; txDropped: number }> {
+  const out: Record<string, { rxPackets: number; txPackets: number; rxDropped: number; txDropped: number }> = {};
+  for (const r of records) {
+    const stats = parseOvsdbMap(r.statistics ?? '{}');
+    if (stats.rx_packets === undefined || stats.tx_packets === undefined) continue;
+    out[parseOvsdbAtom(r.name ?? '""')] = { rxPackets: Number(stats.rx_packets), txPackets: Number(stats.tx_packets), rxDropped: Number(stats.rx_dropped ?? 0), txDropped: Number(stats.tx_dropped ?? 0) };
+  }
+  return out;
 }

@@ -2,10 +2,12 @@
 // (ci/envs/host-run-qemu.sh) and VSPERF (vnfs/qemu/qemu.py) launched theirs, brought to
 // QEMU 7.2: `-realtime mlock=on` became `-overcommit mem-lock=on`, and `query-cpus` became
 // `query-cpus-fast`. Pure: it returns argv, never runs anything.
+import { quoteArg } from '../../remote/quote.ts';
+import type { QmpCommand } from './qmp.ts';
 
 export type Accelerator = 'kvm' | 'tcg';
 
-/** A NIC of the guest. The management NIC is always first and comes from `management`. */
+/** A data NIC of the guest (the management NIC comes from `management`). */
 export type GuestNicSpec =
   | {
       kind: 'tap';
@@ -14,6 +16,17 @@ export type GuestNicSpec =
       mac: string;
       /** The host interface QEMU opens (created beforehand by the launcher). */
       tap: string;
+      /** PCI slot on bus 0 (0x10 = 0000:00:10.0 in the guest); QEMU picks one when absent. */
+      slot?: number;
+    }
+  | {
+      kind: 'macvtap';
+      id: string;
+      mac: string;
+      /** The macvtap's character device, opened read-write by the start command and handed to QEMU as a file descriptor. */
+      devicePath: string;
+      deviceOptions: Record<string, string>;
+      slot?: number;
     }
   | {
       kind: 'vhost-user';
@@ -23,6 +36,14 @@ export type GuestNicSpec =
       socketPath: string;
       /** virtio-net-pci properties, e.g. `{ mrg_rxbuf: 'off' }`, recorded in results.json. */
       deviceOptions: Record<string, string>;
+      slot?: number;
+    }
+  | {
+      kind: 'vfio-pci';
+      id: string;
+      /** The host PCI device (a VF bound to vfio-pci), passed through whole. */
+      hostPci: string;
+      slot?: number;
     };
 
 export interface QemuLaunchSpec {
@@ -52,8 +73,18 @@ export interface QemuLaunchSpec {
 
 export interface QemuCommand {
   argv: string[];
+  /** Descriptors the start command must open before exec'ing QEMU (macvtap NICs), see buildQemuStartScript. */
+  fds: Array<{ fd: number; path: string }>;
   /** virtio-net options of each data NIC as given to QEMU, for results.json. */
   nicOptions: Record<string, Record<string, string>>;
+  /**
+   * vhost-user NICs are plugged through QMP once their vswitch is up, never on the command
+   * line: QEMU 7.2 waits, at start, for the first client of a vhost-user socket it serves
+   * (net/vhost-user.c net_vhost_user_init loops on qemu_chr_fe_wait_connected), so a guest
+   * booted with one would hang until the vswitch of a later case came. After that first
+   * connection the vswitch may go and come back (reconnect), which is what lets OVS restart.
+   */
+  hotplug: Record<string, { plug: QmpCommand[]; unplug: QmpCommand[] }>;
 }
 
 /** KVM's CPU model: the anchors' (kvmfornfv host-run-qemu.sh; libvirt's kvm-realtime guide). */
@@ -73,6 +104,9 @@ export const FORWARDING_VIRTIO_OPTIONS: Readonly<Record<string, string>> = Objec
 
 const ID = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
 const MAC = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
+const PCI = /^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/;
+/** The first descriptor the start command opens for QEMU, after stdin, stdout and stderr. */
+const FIRST_FD = 3;
 
 /** Thrown for a spec QEMU would misread; the launcher turns it into a clear error. */
 export class QemuSpecError extends Error {
@@ -96,12 +130,16 @@ function checkSpec(spec: QemuLaunchSpec): void {
   if (!whole(spec.memoryMb, 64)) throw new QemuSpecError(`memory: expected a whole number of MB ≥ 64, found ${spec.memoryMb}`);
   if (!whole(spec.management.forwardPort, 1) || spec.management.forwardPort > 65535) throw new QemuSpecError(`management forward port: expected 1-65535, found ${spec.management.forwardPort}`);
   if (!/^kfn-[A-Za-z0-9_.-]{1,11}$/.test(spec.processName)) throw new QemuSpecError(`process name: expected kfn-<up to 11 characters> (Linux keeps 15), found ${JSON.stringify(spec.processName)}`);
-  const macs = [spec.management.mac, ...spec.nics.map((n) => n.mac)];
+  const macs = [spec.management.mac, ...spec.nics.flatMap((n) => (n.kind === 'vfio-pci' ? [] : [n.mac]))];
   for (const mac of macs) if (!MAC.test(mac)) throw new QemuSpecError(`NIC MAC: expected lower-case aa:bb:cc:dd:ee:ff, found ${JSON.stringify(mac)}`);
   if (new Set(macs).size !== macs.length) throw new QemuSpecError(`NIC MACs must differ, found ${macs.join(', ')}`);
   const ids = spec.nics.map((n) => n.id);
   for (const id of ids) if (!ID.test(id) || id === 'mgmt') throw new QemuSpecError(`NIC id: expected a letter then letters, digits, "_" or "-" (not "mgmt"), found ${JSON.stringify(id)}`);
   if (new Set(ids).size !== ids.length) throw new QemuSpecError(`NIC ids must differ, found ${ids.join(', ')}`);
+  const slots = spec.nics.flatMap((n) => (n.slot === undefined ? [] : [n.slot]));
+  for (const slot of slots) if (!Number.isInteger(slot) || slot < 0x10 || slot > 0x1f) throw new QemuSpecError(`NIC slot: expected 0x10-0x1f (the lower ones are QEMU's), found ${slot}`);
+  if (new Set(slots).size !== slots.length) throw new QemuSpecError(`NIC slots must differ, found ${slots.join(', ')}`);
+  for (const n of spec.nics) if (n.kind === 'vfio-pci' && !PCI.test(n.hostPci)) throw new QemuSpecError(`NIC ${n.id}: expected a host PCI address like 0000:18:02.0, found ${JSON.stringify(n.hostPci)}`);
   if (spec.nics.some((n) => n.kind === 'vhost-user') && spec.hugepagePath === undefined) {
     throw new QemuSpecError('vhost-user NICs need guest RAM on hugepages shared with the vswitch: give a hugepage backing');
   }
@@ -116,18 +154,77 @@ function memoryArgs(spec: QemuLaunchSpec): string[] {
   return ['-m', `${spec.memoryMb}M`, '-object', backend, '-machine', 'pc,memory-backend=ram0', ...(spec.memLock ? ['-overcommit', 'mem-lock=on'] : [])];
 }
 
-function nicArgs(nic: GuestNicSpec): { args: string[]; options: Record<string, string> } {
+const addr = (slot: number | undefined) => (slot === undefined ? '' : `,addr=0x${slot.toString(16)}`);
+
+function virtioDevice(id: string, options: Record<string, string>, slot: number | undefined): string {
+  return `virtio-net-pci,netdev=${id}${addr(slot)},${Object.entries(options).map(([k, v]) => property(k, v)).join(',')}`;
+}
+
+function nicArgs(nic: Exclude<GuestNicSpec, { kind: 'vhost-user' }>, fd: number): { args: string[]; options: Record<string, string> } {
   if (nic.kind === 'tap') {
     // vhost=off: the lab kernel has no vhost-net, and a real pod's choice is not ours to guess.
     const options = { mac: nic.mac };
-    return { args: ['-netdev', `tap,id=${nic.id},${property('ifname', nic.tap)},script=no,downscript=no,vhost=off`, '-device', `virtio-net-pci,netdev=${nic.id},mac=${nic.mac}`], options };
+    return { args: ['-netdev', `tap,id=${nic.id},${property('ifname', nic.tap)},script=no,downscript=no,vhost=off`, '-device', virtioDevice(nic.id, options, nic.slot)], options };
   }
+  if (nic.kind === 'macvtap') {
+    const options = { mac: nic.mac, ...nic.deviceOptions };
+    return { args: ['-netdev', `tap,id=${nic.id},fd=${fd},vhost=off`, '-device', virtioDevice(nic.id, options, nic.slot)], options };
+  }
+  return { args: ['-device', `vfio-pci,host=${nic.hostPci},id=${nic.id}${addr(nic.slot)}`], options: { host: nic.hostPci } };
+}
+
+// QMP's device_add takes typed JSON: on/off properties go as booleans and counts as numbers
+// (QEMU 7.2 qdev_device_add_from_qdict with from_json).
+function qmpValue(value: string): string | boolean | number {
+  if (value === 'on' || value === 'off') return value === 'on';
+  return /^\d+$/.test(value) ? Number(value) : value;
+}
+
+/**
+ * Under TCG a vhost-user virtio-net device gets no MSI-X vectors (`vectors=0`, legacy INTx):
+ * QEMU 7.2 (Debian 1:7.2+dfsg-7+deb12u18) segfaults in msix_set_vector_notifiers, called from
+ * vhost_net_start, when the guest driver starts such a device without KVM's irqfd (seen on the
+ * lab, boot-time and hot-plugged NICs alike). The VNF polls, so it loses nothing by it.
+ */
+export const TCG_VHOST_USER_OPTIONS: Readonly<Record<string, string>> = Object.freeze({ vectors: '0' });
+
+/** The QMP commands that plug a vhost-user NIC into a running guest, and take it out again. */
+export interface VhostUserHotplug {
+  plug: QmpCommand[];
+  unplug: QmpCommand[];
+  /** The device's id, as qom-list /machine/peripheral lists it until the guest has let it go. */
+  deviceId: string;
+  options: Record<string, string>;
+}
+
+// chardev-add (QEMU serves the socket), netdev_add (waits for the vswitch's connection), device_add
+// at the NIC's fixed slot; undone in reverse once the guest has ejected the device.
+export function buildVhostUserHotplug(nic: Extract<GuestNicSpec, { kind: 'vhost-user' }>): VhostUserHotplug {
+  escapeOptionValue(nic.socketPath, 'vhost-user socket');
   const options: Record<string, string> = { mac: nic.mac, ...nic.deviceOptions };
-  const device = Object.entries(options).map(([k, v]) => property(k, v)).join(',');
+  const chardev = `chr-${nic.id}`;
+  const device = `dev-${nic.id}`;
   return {
-    args: ['-chardev', `socket,id=chr-${nic.id},${property('path', nic.socketPath)},server=on,wait=off`, '-netdev', `vhost-user,id=${nic.id},chardev=chr-${nic.id}`, '-device', `virtio-net-pci,netdev=${nic.id},${device}`],
     options,
+    deviceId: device,
+    plug: [
+      { execute: 'chardev-add', arguments: { id: chardev, backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: nic.socketPath } }, server: true, wait: false } } } },
+      { execute: 'netdev_add', arguments: { type: 'vhost-user', id: nic.id, chardev } },
+      { execute: 'device_add', arguments: { driver: 'virtio-net-pci', id: device, netdev: nic.id, ...(nic.slot === undefined ? {} : { addr: `0x${nic.slot.toString(16)}` }), ...Object.fromEntries(Object.entries(options).map(([k, v]) => [k, qmpValue(v)])) } },
+    ],
+    unplug: [
+      { execute: 'device_del', arguments: { id: device } },
+      { execute: 'netdev_del', arguments: { id: nic.id } },
+      { execute: 'chardev-remove', arguments: { id: chardev } },
+    ],
   };
+}
+
+// The start command for a detached QEMU: the macvtap devices opened on the descriptors its
+// argv names (`-netdev tap,fd=N`), then QEMU exec'd in place, so its pid is the shell's.
+export function buildQemuStartScript(command: Pick<QemuCommand, 'argv' | 'fds'>): string {
+  const opens = command.fds.map((f) => `exec ${f.fd}<>${quoteArg(f.path)}`);
+  return [...opens, `exec ${command.argv.map(quoteArg).join(' ')}`].join('\n');
 }
 
 // The whole command line; every path goes through escapeOptionValue.
@@ -150,12 +247,25 @@ export function buildQemuCommand(spec: QemuLaunchSpec): QemuCommand {
     '-device', `virtio-net-pci,netdev=mgmt,mac=${spec.management.mac}`,
   ];
   const nicOptions: Record<string, Record<string, string>> = {};
+  const fds: QemuCommand['fds'] = [];
+  const hotplug: QemuCommand['hotplug'] = {};
   for (const nic of spec.nics) {
-    const built = nicArgs(nic);
+    if (nic.kind === 'vhost-user') {
+      const { options, plug, unplug } = buildVhostUserHotplug(kvm ? nic : { ...nic, deviceOptions: { ...TCG_VHOST_USER_OPTIONS, ...nic.deviceOptions } });
+      hotplug[nic.id] = { plug, unplug };
+      nicOptions[nic.id] = options;
+      continue;
+    }
+    const fd = FIRST_FD + fds.length;
+    if (nic.kind === 'macvtap') {
+      escapeOptionValue(nic.devicePath, 'macvtap device');
+      fds.push({ fd, path: nic.devicePath });
+    }
+    const built = nicArgs(nic, fd);
     argv.push(...built.args);
     nicOptions[nic.id] = built.options;
   }
   argv.push('-chardev', `file,id=console,${property('path', spec.consolePath)}`, '-serial', 'chardev:console');
   argv.push('-chardev', `socket,id=qmp,${property('path', spec.qmpPath)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control');
-  return { argv, nicOptions };
+  return { argv, fds, nicOptions, hotplug };
 }

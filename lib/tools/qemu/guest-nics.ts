@@ -26,3 +26,18 @@ export function buildGuestNicScript(nics: readonly GuestNicSetup[]): string {
   }
   return lines.join('\n');
 }
+
+// Inside the guest, after a hot plug: waits until each PCI device is there with a driver bound
+// (the guest's ACPI hotplug has run), or fails naming the ones still missing.
+export function buildGuestPciWaitScript(addresses: readonly string[], timeoutS: number): string {
+  for (const a of addresses) if (!/^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$/.test(a)) throw new TypeError(`expected a PCI address like 0000:00:10.0, found ${JSON.stringify(a)}`);
+  const all = addresses.map((a) => `[ -e /sys/bus/pci/devices/${a}/driver ]`).join(' && ');
+  return [
+    `i=0; while [ $i -lt ${Math.ceil(timeoutS * 10)} ]; do`,
+    `  if ${all || 'true'}; then echo kfn-pci-ready; exit 0; fi`,
+    '  sleep 0.1; i=$((i+1))',
+    'done',
+    ...addresses.map((a) => `[ -e /sys/bus/pci/devices/${a}/driver ] || echo "missing ${a}"`),
+    'exit 1',
+  ].join('\n');
+}

@@ -124,3 +124,12 @@ export function parseQueryStatus(value: unknown): { running: boolean; status: st
 export function formatQemuVersion(v: QmpTranscript['version']): string {
   return `${v.major}.${v.minor}.${v.micro}${v.package ? ` (${v.package})` : ''}`;
 }
+
+// qom-list (ObjectPropertyInfo list): the child names under a QOM path, e.g. the -device ids under /machine/peripheral.
+export function parseQomList(value: unknown): string[] {
+  if (!Array.isArray(value)) fail(`qom-list: expected a list, found ${JSON.stringify(value)?.slice(0, 80)}`);
+  return value.map((p, i) => {
+    if (!isObject(p) || typeof p.name !== 'string') fail(`qom-list[${i}]: expected {name, type}, found ${JSON.stringify(p)?.slice(0, 80)}`);
+    return p.name;
+  });
+}

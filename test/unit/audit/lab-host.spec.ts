@@ -32,6 +32,9 @@ const EXPECTED: Record<string, CheckOutcome | 'skipped'> = {
   'guest-placement.memory-locked': 'unknown',
   'guest-placement.hugepage-backing': 'unknown',
   'guest-placement.cpu-model': 'unknown',
+  'guest-placement.ovs-pmd-cpus': 'skipped', // this context launches no guest and places no PMD
+  'guest-placement.vnf-vcpu-pinning': 'skipped',
+  'guest-placement.vhost-user-memory': 'skipped',
   'forwarding.nic-driver': 'skipped', // lab data ports are veths, none in this context
   'forwarding.vfio-binding': 'skipped',
   'forwarding.sriov-vfs': 'skipped',

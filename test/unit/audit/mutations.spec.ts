@@ -14,6 +14,13 @@ const editXml = (s: NodeSnapshot, from: string | RegExp, to: string) => {
   s.commands.set(XML, { ...xml, stdout: xml.stdout.replace(from, to) });
 };
 
+// A running ovs-vswitchd (OVS 3.1 names its PMD threads pmd-c<core>/id:<n>) with one PMD on `cpu`.
+const addPmd = (s: NodeSnapshot, cpu: number) => {
+  s.files.set('/proc/5000/comm', 'ovs-vswitchd\n');
+  s.files.set('/proc/5000/task/5012/comm', `pmd-c0${cpu}/id:9\n`);
+  s.files.set('/proc/5000/task/5012/status', `Name:\tpmd-c0${cpu}/id:9\nCpus_allowed_list:\t${cpu}\n`);
+};
+
 const cases: Case[] = [
   { name: 'non-RT kernel', id: 'kernel.preempt-rt', outcome: 'fail', mutate: (s) => s.commands.set('uname-v', { exitCode: 0, stdout: '#1 SMP PREEMPT_DYNAMIC Debian 6.12.43-1\n' }) },
   { name: 'isolcpus misses CPU 3', id: 'cmdline.isolcpus', outcome: 'fail', mutate: (s) => editCmdline(s, /isolcpus=\S+/, 'isolcpus=2'), found: /isolcpus=2/ },
@@ -52,6 +59,12 @@ const cases: Case[] = [
   { name: 'QEMU backend not on hugetlbfs', id: 'guest-placement.hugepage-backing', outcome: 'fail', mutate: (s) => s.files.set('/proc/4242/cmdline', (s.files.get('/proc/4242/cmdline') as string).replace('/dev/hugepages1G/', '/dev/shm/')) },
   { name: 'no invtsc (XML)', id: 'guest-placement.cpu-model', outcome: 'fail', mutate: (s) => editXml(s, "<feature policy='require' name='invtsc'/>", '') },
   { name: 'TCG vCPU threads', id: 'guest-placement.cpu-model', outcome: 'fail', mutate: (s) => s.files.set('/proc/4242/task/4250/comm', 'CPU 0/TCG\n') },
+  { name: 'an OVS PMD thread on vCPU 1\'s CPU', id: 'guest-placement.ovs-pmd-cpus', outcome: 'fail', mutate: (s) => addPmd(s, 3), found: /PMD CPUs 3 shared with QEMU pid 4242 \(rt-guest\) vCPU 1 \(3\)/ },
+  { name: 'an OVS PMD thread on vCPU 1\'s CPU', id: 'guest-placement.vnf-vcpu-pinning', outcome: 'fail', mutate: (s) => addPmd(s, 3) },
+  { name: 'the VNF vCPU floating', id: 'guest-placement.vnf-vcpu-pinning', outcome: 'fail', mutate: (s) => s.files.set('/proc/4242/task/4251/status', 'Name:\tCPU 1/KVM\nCpus_allowed_list:\t2-3\n') },
+  { name: 'an I/O thread allowed on the VNF vCPU\'s CPU', id: 'guest-placement.vnf-vcpu-pinning', outcome: 'fail', mutate: (s) => s.files.set('/proc/4242/task/4247/status', 'Name:\tIO mon_iothread\nCpus_allowed_list:\t0-3\n') },
+  { name: 'the launched guest\'s QEMU not found', id: 'guest-placement.vnf-vcpu-pinning', outcome: 'unknown', mutate: (s) => s.files.set('/proc/4242/cmdline', (s.files.get('/proc/4242/cmdline') as string).replace('guest=rt-guest', 'guest=other')) },
+  { name: 'guest RAM not shared with the vswitch', id: 'guest-placement.vhost-user-memory', outcome: 'fail', mutate: (s) => s.files.set('/proc/4242/cmdline', (s.files.get('/proc/4242/cmdline') as string).replace('"share":true,', '')), found: /share=off/ },
   { name: 'PF taken by vfio-pci', id: 'forwarding.nic-driver', outcome: 'fail', mutate: (s) => s.links.set('/sys/bus/pci/devices/0000:18:00.1/driver', '../../../../bus/pci/drivers/vfio-pci') },
   { name: 'DPDK port unbound', id: 'forwarding.nic-driver', outcome: 'fail', mutate: (s) => { s.links.delete('/sys/bus/pci/devices/0000:18:00.0/driver'); s.missing.add('/sys/bus/pci/devices/0000:18:00.0/driver'); } },
   { name: 'DPDK port on its kernel driver', id: 'forwarding.vfio-binding', outcome: 'fail', mutate: (s) => s.links.set('/sys/bus/pci/devices/0000:18:00.0/driver', '../../../../bus/pci/drivers/i40e'), found: /i40e/ },

@@ -20,7 +20,16 @@ const hostPorts = {
 
 export const CONTEXTS: Record<TreeName, NodeContext> = {
   'lab-host': { node: 'lab', role: 'host', rtCpus: [1], housekeepingCpus: [0], usesSriov: false, dataPorts: [], sriovPfs: [], hugepages: { minFreePerNode: 1 } },
-  'rt-tuned-host': { node: 'host', role: 'host', rtCpus: [2, 3], housekeepingCpus: [0, 1], ...hostPorts, hugepages: { minFreePerNode: 1 } },
+  'rt-tuned-host': {
+    node: 'host',
+    role: 'host',
+    rtCpus: [2, 3],
+    housekeepingCpus: [0, 1],
+    ...hostPorts,
+    hugepages: { minFreePerNode: 1 },
+    launchedGuests: [{ name: 'rt-guest', rtVcpus: [0, 1], vcpuPins: [2, 3], vhostUser: true }],
+    ovsPmdCpus: [4],
+  },
   'rt-tuned-guest': {
     node: 'guest',
     role: 'guest',

@@ -88,6 +88,7 @@ export function buildFakeContext(options: {
     emulation: () => undefined,
     accelerator: () => undefined,
     phase: (_phase, fn) => fn(),
+    launch: () => undefined,
     annotate: () => {},
     raws,
     details,

@@ -64,6 +64,7 @@ export function buildForwardingContext(o: { pod: Pod; sessions: Record<string, N
     emulation: () => undefined,
     accelerator: () => undefined,
     phase: (_phase, fn) => fn(),
+    launch: () => undefined,
     annotate: () => {},
     raws,
     details,

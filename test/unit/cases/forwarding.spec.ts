@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConfigError, MeasurementError } from '../../../lib/errors.ts';
 import { DryRunStop } from '../../../lib/harness/dry-run.ts';
-import { checkForwarderCounts, startForwarding, type CountingTopology, type ForwarderCounts } from '../../../lib/cases/forwarding.ts';
+import { startForwarding, type CountingTopology, type ForwarderCounts } from '../../../lib/cases/forwarding.ts';
 import { parseForwardingArgs } from '../../../lib/cases/forwarding-args.ts';
 import { buildForwardingFigures, type ThroughputEntry } from '../../../lib/cases/forwarding-figures.ts';
 import { extractForwardingFigures } from '../../../lib/regression/figures.ts';
@@ -168,10 +168,3 @@ describe('cases/forwarding startForwarding and measure', () => {
   });
 });
 
-describe('cases/forwarding checkForwarderCounts', () => {
-  it('accepts frames the device sent and names each port that got more', () => {
-    expect(checkForwarderCounts({ t0: 10, t1: 20 }, { txTowardTgenPort: { t0: 10, t1: 25 }, source: 's' })).to.deep.equal([]);
-    expect(checkForwarderCounts({ t0: 11 }, { txTowardTgenPort: { t0: 10 }, source: 's' })).to.deep.equal(['the generator received 11 frames on t0 but the device sent only 10 toward it (s): frames went around the device']);
-    expect(checkForwarderCounts({ t9: 1 }, { txTowardTgenPort: {}, source: 's' })).to.deep.equal(['s has no count for the port facing t9']);
-  });
-});

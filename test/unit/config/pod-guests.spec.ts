@@ -1,7 +1,7 @@
 // pod.yaml guests: host_node for every guest, and launch: for one the harness starts itself.
 import { expect } from 'chai';
 import { buildPod } from '../../../lib/config/pod.ts';
-import { buildGuestKernelCmdline } from '../../../lib/config/guest-launch.ts';
+import { buildGuestKernelCmdline, guestPciOf } from '../../../lib/config/guest-launch.ts';
 import { catchConfigError, expectConfigError } from './expect-config-error.ts';
 
 const FILE = '/pods/launch.yaml';
@@ -32,7 +32,33 @@ describe('config/pod: guests on hosts, launched or existing', () => {
     expect(load([host, { ...existing, host_node: 'compute-0' }]).nodes[1]?.hostNode).to.equal('compute-0');
   });
 
+  it('resolves every NIC form: tap, macvtap, vhost_user and vf, each at the guest PCI slot of its place', () => {
+    const ports = [
+      { name: 'gi', interface: 'gi', mac: '02:00:00:00:05:02' },
+      { name: 'g0', interface: 'g0', mac: '02:00:00:00:03:03' },
+      { name: 'v0', interface: 'v0', mac: '02:00:00:00:07:03' },
+      { name: 'x0', interface: 'x0', mac: '02:00:00:00:09:03' },
+    ];
+    const nics = [{ port: 'gi', tap: 'kfn-tgi', bridge: 'kfn-gbr' }, { port: 'g0', macvtap: 'g0' }, { port: 'v0', vhost_user: true }, { port: 'x0', vf: { pf: 'xe0', vf: 2 } }];
+    const g = load([host, { ...guest, ports, launch: { ...launch, nics } }]).nodes[1];
+    expect(g?.launch?.nics).to.deep.equal([
+      { kind: 'tap', port: 'gi', tap: 'kfn-tgi', bridge: 'kfn-gbr' },
+      { kind: 'macvtap', port: 'g0', link: 'g0' },
+      { kind: 'vhost-user', port: 'v0' },
+      { kind: 'vf', port: 'x0', pf: 'xe0', vf: 2, vlan: 0, spoofchk: false, trust: true },
+    ]);
+    expect([0, 1, 3].map(guestPciOf)).to.deep.equal(['0000:00:10.0', '0000:00:11.0', '0000:00:13.0']);
+  });
+
   const bad: Array<{ what: string; nodes: unknown[]; path: string; includes: string[] }> = [
+    { what: 'a NIC of no known form', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', bridge: 'b' }] } }], path: 'nodes[1].launch.nics[0]', includes: ['expected a mapping with port with one of: tap and bridge; macvtap (a host link); vhost_user: true; vf ({pf, vf})'] },
+    { what: 'a NIC of two forms', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', macvtap: 'g0', vhost_user: true }] } }], path: 'nodes[1].launch.nics[0]', includes: ['expected one NIC form, got macvtap and vhost_user'] },
+    { what: 'vhost_user other than true', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', vhost_user: 'yes' }] } }], path: 'nodes[1].launch.nics[0].vhost_user', includes: ['expected true'] },
+    { what: 'a VF without its index', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', vf: { pf: 'xe0' } }] } }], path: 'nodes[1].launch.nics[0].vf.vf', includes: ['the VF index'] },
+    { what: 'a macvtap on a bad link name', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', macvtap: 'a link' }] } }], path: 'nodes[1].launch.nics[0].macvtap', includes: ['interface name'] },
+    { what: 'one host link for two macvtaps', nodes: [host, { ...guest, ports: [...guest.ports, { name: 'g1', mac: '02:00:00:00:04:03' }], launch: { ...launch, nics: [{ port: 'gi', macvtap: 'g0' }, { port: 'g1', macvtap: 'g0' }] } }], path: 'nodes[1].launch.nics[1].macvtap', includes: ['used by one NIC, got "g0" twice'] },
+    { what: 'a port with two NICs', nodes: [host, { ...guest, launch: { ...launch, nics: [{ port: 'gi', macvtap: 'g0' }, { port: 'gi', vhost_user: true }] } }], path: 'nodes[1].launch.nics[1].port', includes: ['each port once'] },
+    { what: 'vhost-user without hugepages', nodes: [host, { ...guest, launch: { ...launch, hugepages: false, nics: [{ port: 'gi', vhost_user: true }] } }], path: 'nodes[1].launch.hugepages', includes: ['shares guest RAM with the vswitch'] },
     { what: 'launch on a host', nodes: [{ ...host, launch }], path: 'nodes[0].launch', includes: ['only on a guest node', 'Compute'] },
     { what: 'no host_node', nodes: [host, { ...guest, host_node: undefined }], path: 'nodes[1].host_node', includes: ['missing; a launched guest needs the name of the host node'] },
     { what: 'unknown host_node', nodes: [host, { ...guest, host_node: 'compute-9' }], path: 'nodes[1].host_node', includes: ['got "compute-9"', 'hosts are: compute-0'] },

@@ -151,4 +151,75 @@ describe('guest/launch launchGuest', () => {
     expect((error as Error).message).to.match(/did not come up within 300 s under TCG: the guest reached userspace but never reported ready; last console line: ".*powernow_k8/);
     await cleanup.unwind();
   });
+
+  it('gives the VM its macvtap links from boot, as descriptors the start command opens, and records every NIC at its slot', async () => {
+    const links = readFileSync(new URL('../topology/fixtures/ip-link-restored.json', import.meta.url), 'utf8').replaceAll('"kbh0"', '"g0"');
+    const withNics = resolveLaunch(
+      launchSchema.parse({ kernel: '/img/vmlinuz', initrd: '/img/initrd.img', image: '/img/rootfs.img', vcpus: 2, memory_mb: 1024, rt_vcpus: '1', vcpu_pins: '1', emulator_cpus: '0', nics: [{ port: 'gi', tap: 'vmtap-gi', bridge: 'vmbr-gi' }, { port: 'g0', macvtap: 'g0' }, { port: 'v0', vhost_user: true }] }),
+    );
+    const ports = [...guest.ports, { name: 'g0', interface: 'g0', mac: '02:88:e7:03:03:00', peer: 'tgen:t2' }, { name: 'v0', interface: 'v0', mac: '02:88:e7:07:03:00' }];
+    const vmGuest = { ...guest, ports, launch: withNics };
+    const base = fakeHost({ kvmDevice: false, kernel: ['reached'] });
+    const host = new FakeNodeSession(hostNode, {
+      exec: (command: string, options: ExecOptions) => {
+        // The macvtap's device numbers, as the lab kernel 6.18.44 gave them (246:1).
+        if (options.label === 'add macvtap kfnmv-g0 on g0') return { stdout: 'macvtap-dev 246:1\n' };
+        if (options.label === 'macvtap kfnmv-g0?') return { stdout: 'no\n' };
+        if (options.label === 'users of g0?') return { stdout: '0\n' };
+        if (command === 'ip -j link show') return { stdout: links };
+        return base.handlers.exec?.(command, options);
+      },
+    });
+    const cleanup = new CleanupStack();
+    const record = await launchGuest({ pod: pod(true), guest: vmGuest as typeof guest, host, ctx: { cleanup, dryRun: false }, log: () => {} });
+    const start = host.callsOf('start')[0]!;
+    expect(start.raw).to.have.property('script');
+    expect(start.command).to.contain('exec 3<>/tmp/kfn-test-run/guest-guest/kfnmv-g0.tap');
+    expect(start.command).to.contain('tap,id=g0,fd=3,vhost=off').and.contain('virtio-net-pci,netdev=g0,addr=0x11,mac=02:88:e7:03:03:00,mrg_rxbuf=off');
+    expect(start.command).not.to.contain('vhost-user');
+    expect(record.nics).to.deep.equal([
+      { port: 'gi', kind: 'tap', guestPci: '0000:00:10.0', hostInterface: 'vmtap-gi' },
+      { port: 'g0', kind: 'macvtap', guestPci: '0000:00:11.0', hostInterface: 'g0' },
+      { port: 'v0', kind: 'vhost-user', guestPci: '0000:00:12.0', vhostSocket: '/tmp/kfn-test-run/guest-guest/v0.sock' },
+    ]);
+    expect(record.nicOptions.v0).to.include({ vectors: '0', mrg_rxbuf: 'off' });
+    expect(record.qmpSocket).to.equal('/tmp/kfn-test-run/guest-guest/qmp.sock');
+    await cleanup.unwind();
+    const undo = host.callsOf('exec').map((c) => c.options.label).filter((l) => /^(remove macvtap|restore link flags|remove tap)/.test(l ?? ''));
+    // The macvtap goes before the link it sat on gets its flags back (passthru set it promiscuous).
+    expect(undo).to.deep.equal(['remove macvtap kfnmv-g0', 'restore link flags of g0 on host', 'remove tap vmtap-gi']);
+  });
+
+  it('passes VFs through on a real pod: created on a PF that has none, set up, bound to vfio-pci, all undone', async () => {
+    const sriov = (name: string) => readFileSync(new URL(`../../fixtures/sriov/${name}`, import.meta.url), 'utf8');
+    const withVfs = resolveLaunch(
+      launchSchema.parse({ kernel: '/img/vmlinuz', initrd: '/img/initrd.img', image: '/img/rootfs.img', vcpus: 2, memory_mb: 1024, rt_vcpus: '1', vcpu_pins: '1', emulator_cpus: '0', accelerator: 'tcg', nics: [{ port: 'x0', vf: { pf: 'ens1f0', vf: 0 } }, { port: 'x1', vf: { pf: 'ens1f0', vf: 1, vlan: 100 } }] }),
+    );
+    const ports = [{ name: 'x0', mac: '02:6b:66:6e:00:01' }, { name: 'x1', mac: '02:6b:66:6e:00:02' }];
+    const vmGuest = { ...guest, ports, launch: withVfs };
+    const base = fakeHost({ kvmDevice: false, kernel: ['reached'] });
+    const probes = ['pf_pci=0000:3b:00.0\npf_driver=i40e\ntotalvfs=64\nnumvfs=0\n', sriov('sysfs-i40e-2vfs.probe.txt')];
+    const links = [sriov('ip-d-link-show-no-vfs.txt').replaceAll('ens1f1', 'ens1f0'), sriov('ip-d-link-show-i40e-2vfs.txt')];
+    const changes: string[] = [];
+    const host = new FakeNodeSession(hostNode, {
+      exec: (command: string, options: ExecOptions) => {
+        if (command.startsWith('set -u\ndev=')) return { stdout: probes.length > 1 ? probes.shift()! : probes[0]! };
+        if (command === 'ip -d link show dev ens1f0') return { stdout: links.length > 1 ? links.shift()! : links[0]! };
+        if (command.startsWith('cur=$(cat')) changes.push(`numvfs ${/echo (\d+) >/.exec(command.split('\n').slice(-2).join('\n'))?.[1]}`);
+        if (command.startsWith('ip link set dev ens1f0 vf')) changes.push(command);
+        if (command.includes("printf 'pci %s")) return { stdout: 'pci 0000:3b:02.0 iavf (null) -\npci 0000:3b:02.1 iavf (null) -\nnot-loaded\n' };
+        if (command.includes('/driver_override')) changes.push(command.includes('drivers_probe || true') ? 'bind vfio-pci' : 'bind restore');
+        return base.handlers.exec?.(command, options);
+      },
+    });
+    const cleanup = new CleanupStack();
+    const record = await launchGuest({ pod: pod(false), guest: vmGuest as typeof guest, host, ctx: { cleanup, dryRun: false }, log: () => {} });
+    expect(host.callsOf('start')[0]?.command).to.contain('vfio-pci,host=0000:3b:02.0,id=x0,addr=0x10').and.contain('vfio-pci,host=0000:3b:02.1,id=x1,addr=0x11');
+    expect(record.nics?.map((n) => `${n.port} ${n.kind} ${n.hostPci} -> ${n.guestPci}`)).to.deep.equal(['x0 vf 0000:3b:02.0 -> 0000:00:10.0', 'x1 vf 0000:3b:02.1 -> 0000:00:11.0']);
+    expect(changes).to.deep.equal(['numvfs 2', 'ip link set dev ens1f0 vf 0 mac 02:6b:66:6e:00:01 vlan 0 spoofchk off trust on', 'ip link set dev ens1f0 vf 1 mac 02:6b:66:6e:00:02 vlan 100 spoofchk off trust on', 'bind vfio-pci']);
+    changes.length = 0;
+    await cleanup.unwind();
+    // Each VF back as read after its creation (the recorded i40e listing), then the VFs removed.
+    expect(changes).to.deep.equal(['bind restore', 'ip link set dev ens1f0 vf 1 mac 00:00:00:00:00:00 vlan 0 spoofchk on trust off', 'ip link set dev ens1f0 vf 0 mac 02:6b:66:6e:00:01 vlan 100 spoofchk off trust on', 'numvfs 0']);
+  });
 });

@@ -56,13 +56,16 @@ describe('lab plan: compute groups', () => {
 
   it('launches a VM on each host with VM guests: no extra guest namespace, each VM on its own host bridge and tgen port', () => {
     const plan = buildLabPlan({ realRoot: '/work/main', octet: 33, cpuCount: 2, guest: 'vm', computes: 2 });
-    expect(plan.nodes.map((n) => n.name)).to.deep.equal(['host', 'guest', 'tgen', 'host-1']);
+    expect(plan.nodes.map((n) => n.name)).to.deep.equal(['host', 'tgen', 'host-1']);
     expect(plan.computes.map((c) => [c.host, c.guest, c.vm?.address])).to.deep.equal([['host', 'guest', '198.19.33.2/30'], ['host-1', 'guest-1', '198.19.33.6/30']]);
     const pod = podOf(plan);
-    expect(pod.nodes.map((n) => `${n.name}:${n.role}`)).to.deep.equal(['host:host', 'guest:guest', 'vnf:other', 'tgen:tgen', 'host-1:host', 'guest-1:guest']);
+    expect(pod.nodes.map((n) => `${n.name}:${n.role}`)).to.deep.equal(['host:host', 'guest:guest', 'tgen:tgen', 'host-1:host', 'guest-1:guest']);
     const vm1 = pod.nodes.find((n) => n.name === 'guest-1');
     expect(vm1?.hostNode).to.equal('host-1');
-    expect(vm1?.jumpHost?.ip).to.equal('198.18.33.5');
+    expect(vm1?.jumpHost?.ip).to.equal('198.18.33.4');
+    // Only the first group's VM forwards: the others have their interrupt NIC alone.
+    expect(vm1?.ports.map((p) => p.name)).to.deep.equal(['gi']);
+    expect(pod.nodes.find((n) => n.name === 'guest')?.ports.map((p) => p.name)).to.deep.equal(['g0', 'g1', 'gi', 'v0', 'v1']);
     expect(vm1?.ports[0]?.peer).to.equal('tgen:ti1');
     expect(pod.nodes.find((n) => n.name === 'tgen')?.ports.find((p) => p.name === 'ti1')?.peer).to.equal('guest-1:gi');
     expect(computeGroups(pod).groups.map((g) => g.nodes.map((n) => n.name))).to.deep.equal([['host', 'guest'], ['host-1', 'guest-1']]);

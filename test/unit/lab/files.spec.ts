@@ -92,4 +92,37 @@ describe('lab files', () => {
       expect(comments).to.include('Management network 198.18.33.0/24 via bridge kfn261c-br');
     });
   });
+
+  describe('buildPodYaml with a VM guest', () => {
+    const vmPlan = buildLabPlan({ realRoot: '/work/main', octet: 33, cpuCount: 2, guest: 'vm' });
+    const image = { kernel: '/img/vmlinuz', initrd: '/img/initrd.img', rootfs: '/img/rootfs.img', accessKey: '/img/id_ed25519', hostKeyFingerprint: `SHA256:${'A'.repeat(43)}` };
+    const pod = load(buildPodYaml(vmPlan, image)) as { nodes: Array<Record<string, any>> };
+    const node = (name: string) => pod.nodes.find((n) => n.name === name)!;
+
+    it('has no namespace VNF left: the guest is the VM, the host and the generator the only namespaces', () => {
+      expect(pod.nodes.map((n) => `${n.name}:${n.role}`)).to.deep.equal(['host:host', 'guest:guest', 'tgen:tgen']);
+      expect(vmPlan.nodes.map((n) => n.namespace)).to.deep.equal(['kfn261c-host', 'kfn261c-tgen']);
+      expect(JSON.stringify(pod)).not.to.match(/forwarding_vnf|"vnf"/);
+    });
+
+    it('gives the VM the SR-IOV analogue links through macvtap and two vhost-user NICs, the host none of its plumbing', () => {
+      const guest = node('guest');
+      expect(guest.ports.map((p: { name: string; peer?: string }) => `${p.name}>${p.peer ?? '-'}`)).to.deep.equal(['g0>tgen:t2', 'g1>tgen:t3', 'gi>tgen:ti', 'v0>-', 'v1>-']);
+      expect(guest.launch.nics).to.deep.equal([
+        { port: 'gi', tap: 'vmtap-gi', bridge: 'vmbr-gi' },
+        { port: 'g0', macvtap: 'g0' },
+        { port: 'g1', macvtap: 'g1' },
+        { port: 'v0', vhost_user: true },
+        { port: 'v1', vhost_user: true },
+      ]);
+      expect(node('host').ports.map((p: { name: string }) => p.name)).to.deep.equal(['h0', 'h1']);
+      expect(node('tgen').ports.map((p: { name: string; peer: string }) => `${p.name}>${p.peer}`)).to.include.members(['t2>guest:g0', 't3>guest:g1', 'ti>guest:gi']);
+    });
+
+    it('places OVS\'s PMD and the generator on the housekeeping CPU, the VM\'s FIFO vCPU alone on the other', () => {
+      expect(node('host').extra).to.deep.include({ ovs_pmd_cpus: '0', ovs_lcore_cpus: '0' });
+      expect(node('tgen').extra).to.deep.include({ generator_cpus: '0' });
+      expect(node('guest').launch).to.deep.include({ vcpu_pins: '1', emulator_cpus: '0', vcpu_sched: { policy: 'fifo', priority: 1 } });
+    });
+  });
 });

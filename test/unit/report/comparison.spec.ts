@@ -146,28 +146,37 @@ describe('report/comparison formatComparisonTable', () => {
       runOf([caseOf('baremetal_forwarding', [row(64, 2_000_000, 10_000, 40_000)]), caseOf('ovs_dpdk_forwarding', [row(64, 1_500_000, 25_000, 90_000)])]),
     )!;
     const lines = formatComparisonTable(data).split('\n');
-    expect(lines[1]).to.match(/^frame\s+case\s+NDR pps\s+vs bare metal\s+p99 us\s+vs bm\s+max us\s+vs bm$/);
-    expect(lines[2]).to.match(/^64 B\s+baremetal\s+2000000\s+\(baseline\)\s+10\s+40$/);
-    expect(lines[3]).to.match(/^\s+ovs_dpdk\s+1500000\s+-25 %\s+25\s+\+15\s+90\s+\+50$/);
+    expect(lines[1]).to.match(/^frame\s+case\s+forwarder \(where\)\s+NDR pps\s+vs bare metal\s+p99 us\s+vs bm\s+max us\s+vs bm$/);
+    expect(lines[2]).to.match(/^64 B\s+baremetal\s+testpmd io \(no VM\)\s+2000000\s+\(baseline\)\s+10\s+40$/);
+    expect(lines[3]).to.match(/^\s+ovs_dpdk\s+testpmd io \(no VM\)\s+1500000\s+-25 %\s+25\s+\+15\s+90\s+\+50$/);
   });
 
   it('prints the lab run\'s bare-metal floor as a floor and every difference to it as one-sided', () => {
     const data = buildForwardingComparison(loadLabAllRun())!;
     const lines = formatComparisonTable(data).split('\n');
     // Recorded: bare metal 64 B NDR >= 27316 pps (generator-limited), SR-IOV 46054, OVS-DPDK 28042 exact.
-    expect(lines[2]).to.match(/^64 B\s+baremetal\s+≥ 27316\s+\(baseline\)/);
-    expect(lines[3]).to.match(/^\s+sriov\s+46054\s+≤ \+68\.6 %/);
-    expect(lines[4]).to.match(/^\s+ovs_dpdk\s+28042\s+≤ \+2\.66 %\s+15794\s+\+6947\s+20081\s+-42424$/);
+    expect(lines[2]).to.match(/^64 B\s+baremetal\s+\S.*?\)\s+≥ 27316\s+\(baseline\)/);
+    expect(lines[3]).to.match(/^\s+sriov\s+\S.*?\)\s+46054\s+≤ \+68\.6 %/);
+    expect(lines[4]).to.match(/^\s+ovs_dpdk\s+\S.*?\)\s+28042\s+≤ \+2\.66 %\s+15794\s+\+6947\s+20081\s+-42424$/);
     // 1518 B: bare metal exact, SR-IOV without a confirmed NDR.
-    expect(lines[5]).to.match(/^1518 B\s+baremetal\s+4824\s+\(baseline\)/);
-    expect(lines[6]).to.match(/^\s+sriov\s+\?\s+-\s+-\s+-\s+-\s+-$/);
-    expect(lines[7]).to.match(/^\s+ovs_dpdk\s+27944\s+\+479 %/);
+    expect(lines[5]).to.match(/^1518 B\s+baremetal\s+\S.*?\)\s+4824\s+\(baseline\)/);
+    expect(lines[6]).to.match(/^\s+sriov\s+\S.*?\)\s+\?\s+-\s+-\s+-\s+-\s+-$/);
+    expect(lines[7]).to.match(/^\s+ovs_dpdk\s+\S.*?\)\s+27944\s+\+479 %/);
+  });
+
+  it('says once per case why a VM under TCG is not comparable, for all its figures', () => {
+    const vm = (accelerator: string) => runOf([caseOf('baremetal_forwarding', [row(64, 40_000, 10_000, 40_000), row(1518, 20_000, 9_000, 30_000)]), caseOf('sriov_forwarding', [row(64, 30_000, 20_000, 50_000), row(1518, 15_000, 12_000, 40_000)], 'pass', { accelerator })]);
+    const text = formatComparisonTable(buildForwardingComparison(vm('tcg'))!);
+    const notes = text.split('\n').filter((l) => l.startsWith('note:') && l.includes('not comparable'));
+    expect(notes).to.have.length(1);
+    expect(notes[0]).to.match(/^note: 64 B sriov NDR, 64 B sriov p99, 64 B sriov max, 1518 B sriov NDR, 1518 B sriov p99, 1518 B sriov max: not comparable: accelerator .* differs/);
+    expect(text).to.match(/sriov\s+testpmd io \(VM, TCG\)/);
   });
 
   it('marks two floors n/c and says why under the table', () => {
     const data = buildForwardingComparison(runOf([caseOf('baremetal_forwarding', [row(64, 40_000, 10_000, 40_000, floor)]), caseOf('ovs_dpdk_forwarding', [row(64, 25_000, 25_000, 90_000, floor)])]))!;
     const text = formatComparisonTable(data);
-    expect(text.split('\n')[3]).to.match(/^\s+ovs_dpdk\s+≥ 25000\s+n\/c\s+25\s+\+15/);
+    expect(text.split('\n')[3]).to.match(/^\s+ovs_dpdk\s+\S.*?\)\s+≥ 25000\s+n\/c\s+25\s+\+15/);
     expect(text).to.include('note: 64 B ovs_dpdk NDR: not comparable: ovs_dpdk_forwarding\'s ndr and baremetal_forwarding\'s ndr are both only lower bounds');
   });
 });

@@ -1,94 +1,8 @@
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
-import { parseForwardingArgs } from '../../../lib/cases/forwarding-args.ts';
-import type { Pod } from '../../../lib/config/pod-model.ts';
 import { MeasurementError, TopologyError } from '../../../lib/errors.ts';
-import { deriveOvsNames } from '../../../lib/tools/ovs/command.ts';
-import { createOvsDpdkTopology, ovsDpdkArgsShape } from '../../../lib/topology/ovs-dpdk.ts';
+import { createOvsDpdkTopology } from '../../../lib/topology/ovs-dpdk.ts';
 import { buildForwardingContext, buildLabPod } from '../cases/forwarding-fakes.ts';
-import { FakeNodeSession, type FakeHandlers } from '../../support/fake-node-session.ts';
-
-const ovsFixture = (name: string) => readFileSync(new URL(`../../fixtures/ovs/${name}`, import.meta.url), 'utf8');
-const testpmdFixture = (name: string) => readFileSync(new URL(`../../fixtures/testpmd/${name}`, import.meta.url), 'utf8');
-const topoFixture = (name: string) => readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8');
-const LINKS = topoFixture('ip-link-restored.json').replaceAll('"kbh0"', '"h0"').replaceAll('"kbh1"', '"h1"');
-const RUN_ID = '20261125-120000-abcd';
-// The recorded idle state after the reservation the host makes (1024 pages, /dev/hugepages mounted).
-const RESERVED = topoFixture('hugepages-idle.txt')
-  .replace('pool 2048 0 0', 'pool 2048 1024 1024')
-  .replace('node 0 2048 0', 'node 0 2048 1024')
-  .replace('folder no /dev/hugepages', 'mount /dev/hugepages rw,relatime,pagesize=2M\nfolder yes /dev/hugepages');
-const names = deriveOvsNames(RUN_ID);
-// The recorded dump, with the drop rule carrying the harness's cookie as the plan adds it.
-const FLOWS = ovsFixture('dump-flows-cookie.txt').replace('cookie=0x0, duration=4.020s', 'cookie=0x6b666e, duration=4.020s');
-const PORTS = [names.physical[0], names.vhost[0], names.vhost[1], names.physical[1]].map((n, i) => `name                : ${n}\nofport              : ${i + 1}\nerror               : []\n`).join('\n');
-
-const args = (over: Record<string, unknown> = {}) => parseForwardingArgs(over, { caseName: 'ovs_dpdk_forwarding', extra: ovsDpdkArgsShape });
-
-interface Fakes {
-  host: FakeNodeSession;
-  guest: FakeNodeSession;
-  /** Every change and undo, in order, with the number of undo steps registered at that moment. */
-  log: string[];
-}
-
-function fakes(pod: Pod, o: { host?: FakeHandlers['exec']; vnfRunning?: boolean; stdout?: string; cleanupSize?: () => number } = {}): Fakes {
-  const log: string[] = [];
-  const at = (what: string) => log.push(`${what} [${o.cleanupSize?.() ?? '?'}]`);
-  // Host and guest share one kernel on the lab: once reserved, both see the pages and the mount.
-  let reserved = false;
-  const common = (command: string) => {
-    if (command.startsWith('command -v ')) return { stdout: `/usr/bin/${command.slice(11)}\n` };
-    if (command === 'ip -j link show') return { stdout: LINKS };
-    if (command.startsWith('for d in /sys/kernel/mm/hugepages')) return { stdout: reserved ? RESERVED : topoFixture('hugepages-idle.txt') };
-    if (command.startsWith('set -e\necho 1024')) {
-      reserved = true;
-      at('reserve hugepages');
-    }
-    if (command.startsWith('rc=0\nif awk')) at('restore hugepages');
-    return undefined;
-  };
-  const host = new FakeNodeSession(pod.nodes.find((n) => n.name === 'host')!, {
-    exec: (command, options) => {
-      const own = o.host?.(command, options);
-      if (own) return own;
-      const c = common(command);
-      if (c) return c;
-      if (command.includes('ip link set dev h0')) at('restore links');
-      if (command.startsWith('ovsdb-server ')) at('start ovsdb-server');
-      if (command.startsWith('env OVS_RUNDIR=')) at('start ovs-vswitchd');
-      if (command.startsWith('rc=0\nmine()')) at('stop private OVS');
-      if (/ get Open_vSwitch \. dpdk_initialized$/.test(command)) return { stdout: 'true\n' };
-      if (command.endsWith(' version')) return { stdout: ovsFixture('appctl-version.txt') };
-      if (command.includes(' br-exists ')) return { exitCode: 2 };
-      if (command.includes(' add-br ')) at('add bridge');
-      if (command.includes(' del-br ')) at('delete bridge');
-      if (command.includes('--columns=name,ofport,error list Interface')) return { stdout: PORTS };
-      if (command.includes(' add-flow ')) at('add flow');
-      if (command.includes(' dump-flows ')) return { stdout: FLOWS };
-      if (command.includes('--columns=link_state list Interface')) return { stdout: 'link_state          : up\n\nlink_state          : up\n' };
-      if (command.endsWith('dpif-netdev/pmd-stats-clear')) at('clear PMD stats');
-      if (command.endsWith('dpif-netdev/pmd-stats-show')) return { stdout: ovsFixture('pmd-stats-show-one-pmd.txt') };
-      if (command.endsWith('dpif-netdev/pmd-rxq-show')) return { stdout: ovsFixture('pmd-rxq-show-one-pmd.txt') };
-      if (command.includes('--columns=name,ofport,statistics list Interface')) return { stdout: ovsFixture('list-interface-columns.txt') };
-      return {};
-    },
-  });
-  const guest = new FakeNodeSession(pod.nodes.find((n) => n.name === 'guest')!, {
-    exec: (command) => {
-      const c = common(command);
-      if (c) return c;
-      if (command.includes('kfn-testpmd-ready')) return { stdout: 'kfn-testpmd-ready\n' };
-      if (command.startsWith('cat ')) return { stdout: testpmdFixture('io-bidir-64.stderr') };
-      if (command.startsWith('rm -rf /var/run/dpdk/')) at('remove VNF runtime dir');
-      return {};
-    },
-    start: () => void at('start VNF'),
-    running: () => o.vnfRunning ?? true,
-    outcome: () => ({ stdout: o.stdout ?? testpmdFixture('io-bidir-64.stdout'), stderr: '', exitCode: 0 }),
-  });
-  return { host, guest, log };
-}
+import { args, fakes, names, PORTS } from './ovs-fakes.ts';
 
 function setupLab(over: Record<string, unknown> = {}, o: Parameters<typeof fakes>[1] = {}) {
   const pod = buildLabPod();
@@ -152,7 +66,12 @@ describe('topology/ovs-dpdk on the lab pod (own OVS, VNF on virtio_user)', () =>
     await topology.collectEvidence!(ctx);
     expect([...ctx.raws.keys()]).to.include.members(['ovs/pmd-stats-show.txt', 'ovs/pmd-rxq-show.txt', 'ovs/dump-flows.txt', 'ovs/interfaces.txt', 'guest/vnf-testpmd.stdout']);
     // in_port=2 (vhost0) goes back toward t0, in_port=3 (vhost1) toward t1: 0 and 969 frames recorded.
-    expect(topology.forwarderCounts!()).to.deep.equal({ txTowardTgenPort: { t0: 0, t1: 969 }, source: 'OVS flow counters of the frames coming back from the VNF' });
+    const counts = topology.forwarderCounts!()!;
+    expect(counts.txTowardTgenPort).to.deep.equal({ t0: 0, t1: 969 });
+    expect(counts.source).to.equal('OVS flow counters of the frames coming back from the VNF');
+    // Each direction's counting points in path order; this fixture's OVS ports carry other names, so only the VNF's are here.
+    expect(counts.stages?.map((d) => `${d.txPort}>${d.rxPort}`)).to.deep.equal(['t0>t1', 't1>t0']);
+    expect(counts.stages?.[0]?.stages.map((s) => s.point)).to.deep.equal(['VNF vnf port 0 rx', 'VNF vnf port 1 tx']);
     const ovs = ctx.details.ovs as { pmd: Array<{ packetsReceived: number }>; portDrops: Record<string, Record<string, number>> };
     expect(ovs.pmd[0]?.packetsReceived).to.equal(17205);
     expect(ovs.portDrops.vhu0?.ovs_tx_failure_drops).to.equal(10361);

@@ -70,7 +70,7 @@ describe('topology/sriov on the lab pod (guest namespace owns g0/g1)', () => {
     expect(path.topology).to.equal('sriov');
     expect(path.ports).to.deep.equal({ tx: 't2', rx: 't3' });
     expect(path.nodes.map((n) => n.name)).to.deep.equal(['guest']);
-    expect(path.description).to.equal('tgen:t2 → VF guest:g0 → testpmd (macswap, af_packet) → VF guest:g1 → tgen:t3 (the guest namespace owns the data links (lab passthrough analogue))');
+    expect(path.description).to.equal('tgen:t2 → guest:g0 → testpmd (macswap, af_packet) → guest:g1 → tgen:t3 (the guest namespace owns the data links (lab passthrough analogue))');
     const start = guest.callsOf('start')[0]!.command;
     expect(start).to.include('--vdev=net_af_packet0,iface=g0 --vdev=net_af_packet1,iface=g1 -- --forward-mode=macswap');
     await topology.collectEvidence!(ctx);
@@ -137,9 +137,9 @@ describe('topology/sriov on a pod with VFs', () => {
     expect(xml[0]).to.contain("<address type='pci' domain='0x0000' bus='0x00' slot='0x05' function='0x0'/>");
     expect(log).to.deep.equal([
       'host: numvfs 2',
+      'host: ip link set dev ens1f0 vf 1 mac 02:6b:66:6e:00:02 vlan 0 spoofchk off trust on',
       'host: bind vfio-pci',
       'host: virsh attach-device vnf1 /tmp/kfn-test-run/vf-ens1f0-0.xml --live',
-      'host: ip link set dev ens1f0 vf 1 mac 02:6b:66:6e:00:02 vlan 0 spoofchk off trust on',
       'host: bind vfio-pci',
       'host: virsh attach-device vnf1 /tmp/kfn-test-run/vf-ens1f0-1.xml --live',
       'vnf1: bind vfio-pci',
@@ -151,9 +151,9 @@ describe('topology/sriov on a pod with VFs', () => {
       'vnf1: bind restore',
       'host: detach',
       'host: bind restore',
-      'host: ip link set dev ens1f0 vf 1 mac 00:00:00:00:00:00 vlan 0 spoofchk on trust off',
       'host: detach',
       'host: bind restore',
+      'host: ip link set dev ens1f0 vf 1 mac 00:00:00:00:00:00 vlan 0 spoofchk on trust off',
       'host: numvfs 0',
     ]);
   });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { buildQemuCommand, escapeOptionValue, FORWARDING_VIRTIO_OPTIONS, KVM_CPU, QemuSpecError, type QemuLaunchSpec } from '../../../../lib/tools/qemu/command.ts';
+import { buildQemuCommand, buildQemuStartScript, buildVhostUserHotplug, escapeOptionValue, FORWARDING_VIRTIO_OPTIONS, KVM_CPU, QemuSpecError, type QemuLaunchSpec } from '../../../../lib/tools/qemu/command.ts';
 
 // The lab's launch, as it booted the RT guest under QEMU 7.2.22 (test/fixtures/qemu/README.md).
 const lab: QemuLaunchSpec = {
@@ -61,13 +61,43 @@ describe('tools/qemu buildQemuCommand', () => {
     expect(nicOptions).to.deep.equal({ gi: { mac: '02:88:e7:05:02:00' } });
   });
 
-  it('gives vhost-user NICs a server socket and the forwarding options VSPERF turns off', () => {
-    const { argv, nicOptions } = buildQemuCommand({ ...lab, nics: [{ kind: 'vhost-user', id: 'vhu0', mac: '02:00:00:00:00:10', socketPath: '/run/kfn/vhu0.sock', deviceOptions: { ...FORWARDING_VIRTIO_OPTIONS } }] });
-    expect(option(argv, '-chardev')).to.include('socket,id=chr-vhu0,path=/run/kfn/vhu0.sock,server=on,wait=off');
-    expect(option(argv, '-netdev')).to.include('vhost-user,id=vhu0,chardev=chr-vhu0');
-    expect(option(argv, '-device')[1]).to.equal('virtio-net-pci,netdev=vhu0,mac=02:00:00:00:00:10,mrg_rxbuf=off,csum=off,guest_csum=off,gso=off,guest_tso4=off,guest_tso6=off,guest_ecn=off');
-    expect(nicOptions.vhu0).to.include({ mrg_rxbuf: 'off' });
-    expect(() => buildQemuCommand({ ...lab, hugepagePath: undefined, nics: [{ kind: 'vhost-user', id: 'v', mac: '02:00:00:00:00:10', socketPath: '/s', deviceOptions: {} }] } as QemuLaunchSpec)).to.throw(QemuSpecError, /hugepage backing/);
+  it('plugs vhost-user NICs through QMP, never on the command line (QEMU 7.2 would wait at start for the vswitch)', () => {
+    const nic = { kind: 'vhost-user' as const, id: 'v0', mac: '02:00:00:00:00:10', socketPath: '/tmp/kfn-r/guest-guest/v0.sock', deviceOptions: { ...FORWARDING_VIRTIO_OPTIONS }, slot: 0x13 };
+    const { argv, nicOptions, hotplug } = buildQemuCommand({ ...lab, nics: [nic] });
+    expect(argv.join(' ')).not.to.match(/vhost-user|v0\.sock/);
+    // Under TCG without MSI-X: QEMU 7.2 segfaults in msix_set_vector_notifiers when vhost starts without irqfd.
+    expect(nicOptions.v0).to.deep.equal({ mac: '02:00:00:00:00:10', vectors: '0', ...FORWARDING_VIRTIO_OPTIONS });
+    // The same commands the prototype plugged into QEMU 7.2.22 with OVS 3.1 dpdkvhostuserclient ports waiting.
+    expect(hotplug.v0?.plug).to.deep.equal([
+      { execute: 'chardev-add', arguments: { id: 'chr-v0', backend: { type: 'socket', data: { addr: { type: 'unix', data: { path: '/tmp/kfn-r/guest-guest/v0.sock' } }, server: true, wait: false } } } },
+      { execute: 'netdev_add', arguments: { type: 'vhost-user', id: 'v0', chardev: 'chr-v0' } },
+      {
+        execute: 'device_add',
+        arguments: { driver: 'virtio-net-pci', id: 'dev-v0', netdev: 'v0', addr: '0x13', mac: '02:00:00:00:00:10', vectors: 0, mrg_rxbuf: false, csum: false, guest_csum: false, gso: false, guest_tso4: false, guest_tso6: false, guest_ecn: false },
+      },
+    ]);
+    expect(hotplug.v0?.unplug.map((c) => c.execute)).to.deep.equal(['device_del', 'netdev_del', 'chardev-remove']);
+    expect(buildVhostUserHotplug(nic).deviceId).to.equal('dev-v0');
+    expect(buildQemuCommand({ ...lab, accelerator: 'kvm', nics: [nic] }).nicOptions.v0).to.not.have.property('vectors');
+    expect(() => buildQemuCommand({ ...lab, hugepagePath: undefined, nics: [nic] } as QemuLaunchSpec)).to.throw(QemuSpecError, /hugepage backing/);
+  });
+
+  it('hands a macvtap to QEMU as a descriptor the start command opens, with the forwarding options', () => {
+    const built = buildQemuCommand({ ...lab, nics: [...lab.nics, { kind: 'macvtap', id: 'g0', mac: '02:88:e7:03:03:00', devicePath: '/tmp/kfn-r/guest-guest/kfnmv-g0.tap', deviceOptions: { ...FORWARDING_VIRTIO_OPTIONS }, slot: 0x11 }] });
+    expect(option(built.argv, '-netdev')).to.include('tap,id=g0,fd=3,vhost=off');
+    expect(option(built.argv, '-device')).to.include('virtio-net-pci,netdev=g0,addr=0x11,mac=02:88:e7:03:03:00,mrg_rxbuf=off,csum=off,guest_csum=off,gso=off,guest_tso4=off,guest_tso6=off,guest_ecn=off');
+    expect(built.fds).to.deep.equal([{ fd: 3, path: '/tmp/kfn-r/guest-guest/kfnmv-g0.tap' }]);
+    const script = buildQemuStartScript(built).split('\n');
+    expect(script[0]).to.equal('exec 3<>/tmp/kfn-r/guest-guest/kfnmv-g0.tap');
+    expect(script[1]).to.match(/^exec \/usr\/bin\/qemu-system-x86_64 -name /);
+  });
+
+  it('passes a VF through whole at its slot, and refuses a host address that is not one', () => {
+    const { argv, nicOptions } = buildQemuCommand({ ...lab, nics: [{ kind: 'vfio-pci', id: 'g0', hostPci: '0000:3b:02.0', slot: 0x11 }] });
+    expect(option(argv, '-device')).to.include('vfio-pci,host=0000:3b:02.0,id=g0,addr=0x11');
+    expect(nicOptions.g0).to.deep.equal({ host: '0000:3b:02.0' });
+    expect(() => buildQemuCommand({ ...lab, nics: [{ kind: 'vfio-pci', id: 'g0', hostPci: '3b:02.0' }] })).to.throw(QemuSpecError, /host PCI address/);
+    expect(() => buildQemuCommand({ ...lab, nics: [{ kind: 'vfio-pci', id: 'g0', hostPci: '0000:3b:02.0', slot: 3 }] })).to.throw(QemuSpecError, /slot/);
   });
 
   it('doubles commas in paths, so a path cannot add a QEMU option, and refuses newlines', () => {
