@@ -28,7 +28,10 @@ async function findPodFile(given: string | undefined): Promise<string> {
   if (given !== undefined) return given;
   const lab = await labStatus({ root: CHECKOUT_ROOT, log: () => {} }).catch(() => undefined);
   if (lab?.healthy && lab.podYaml) return lab.podYaml;
-  throw new ConfigError('command line', [{ path: '--pod', message: 'expected the pod.yaml of the pod to clean up (this checkout\'s lab pod is not up)' }]);
+  // A lab that is half there (its sshds gone, e.g. killed with the shell that ran it) cannot be
+  // reached to read its undo logs; `lab down` removes it whole, leftovers of a run included.
+  const why = lab?.podYaml ? "this checkout's lab pod is only partly up: `kvmfornfv-test lab down` removes what is left of it" : "this checkout's lab pod is not up";
+  throw new ConfigError('command line', [{ path: '--pod', message: `expected the pod.yaml of the pod to clean up (${why})` }]);
 }
 
 // Exit 0 when nothing of a dead run is left on any node; 70 when a node could not be reached,

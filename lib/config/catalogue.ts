@@ -33,6 +33,7 @@ const caseSchema = z.object({
   blocking: z.boolean().default(true),
   enabled: z.boolean().default(true),
   description: z.string().default(''),
+  busy_polls: z.boolean().default(false),
   dependencies: z
     .array(z.record(z.string(), z.string().refine(isRegExp, 'expected a regular expression the variable must match, e.g. "^os-.*-ha$"')))
     .nullish()
@@ -62,6 +63,12 @@ export interface CatalogueCase {
   enabled: boolean;
   description: string;
   dependencies: Array<Record<string, string>>;
+  /**
+   * The case's tool keeps its CPUs busy (oslat polls them at a real-time priority). Compute
+   * groups whose nodes share one machine (the lab pod) then run it in turns: side by side they
+   * would starve each other, and figures measured so say nothing of a compute.
+   */
+  busyPolls?: boolean;
   suite: string;
   args: Record<string, unknown>;
 }
@@ -102,6 +109,7 @@ export function loadCatalogue(file: string = DEFAULT_CATALOGUE): Catalogue {
         enabled: tc.enabled,
         description: tc.description,
         dependencies: tc.dependencies,
+        busyPolls: tc.busy_polls,
         suite: tc.run.name,
         args: tc.run.args,
       })),

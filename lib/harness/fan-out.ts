@@ -18,6 +18,8 @@ import { Turns, type TurnHolder } from './turns.ts';
 export const GROUPED_TIERS: readonly string[] = ['preflight', 'latency'];
 /** The tier that audits each node once: shared nodes are audited on their own, not in every group. */
 const AUDIT_TIER = 'preflight';
+/** The turn a busy-polling case takes on a pod whose nodes are one machine (no node has this name: it has a space). */
+const ONE_MACHINE_CPUS = 'the CPUs of the one machine';
 
 interface Unit {
   name: string;
@@ -117,6 +119,8 @@ export async function runFanOut(input: FanOutInput): Promise<{ blockedBy: string
   const runIn = async (u: Unit, c: CatalogueCase): Promise<CaseResult> => {
     const holder = { id: `${c.caseName} on ${u.name}` };
     try {
+      // The lab's groups are namespaces on one machine: busy pollers there take turns on its CPUs.
+      if (c.busyPolls && scope.pod.lab) await turns.take(ONE_MACHINE_CPUS, holder, scope.signal);
       return await runCase(scopeFor(u, c, holder), c);
     } catch (error) {
       // runCase never throws; should it, the group's case is an error, never a hang of the run.

@@ -22,6 +22,11 @@ describe('catalogue (testcases/testcases.yaml)', () => {
     ]);
   });
 
+  it('marks oslat, and only it, as busy-polling: lab groups run it in turns', () => {
+    const busy = catalogue.tiers.flatMap((t) => t.cases).filter((c) => c.busyPolls).map((c) => c.caseName);
+    expect(busy).to.deep.equal(['oslat']);
+  });
+
   it('selects a case, a tier or all, as run_tests does', () => {
     expect(selectCases(catalogue, 'timer').map((c) => c.caseName)).to.deep.equal(['timer']);
     expect(selectCases(catalogue, 'latency').map((c) => c.caseName)).to.deep.equal(['timer', 'oslat', 'hwlatdetect', 'device_interrupt']);

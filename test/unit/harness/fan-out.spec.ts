@@ -31,6 +31,7 @@ interface Spec {
   tier: string;
   args?: Record<string, unknown>;
   blocking?: boolean;
+  busyPolls?: boolean;
   suite?: string;
 }
 
@@ -39,7 +40,7 @@ function catalogue(specs: Spec[]): Catalogue {
   for (const s of specs) {
     let tier = tiers.find((t) => t.name === s.tier);
     if (!tier) tiers.push((tier = { name: s.tier, description: '', cases: [] }));
-    const c: CatalogueCase = { caseName: s.name, tier: s.tier, blocking: s.blocking ?? false, enabled: true, description: '', dependencies: [], suite: s.suite ?? 'group-probe', args: s.args ?? {} };
+    const c: CatalogueCase = { caseName: s.name, tier: s.tier, blocking: s.blocking ?? false, enabled: true, description: '', dependencies: [], ...(s.busyPolls ? { busyPolls: true } : {}), suite: s.suite ?? 'group-probe', args: s.args ?? {} };
     tier.cases.push(c);
   }
   return { file: 'testcases.yaml', tiers };
@@ -109,6 +110,16 @@ describe('harness/fan-out: compute groups measured side by side', function () {
     expect(timer?.windows?.map((w) => [w.node, w.compute])).to.deep.equal([['c0', 'c0'], ['g0', 'c0'], ['c1', 'c1'], ['g1', 'c1'], ['c2', 'c2'], ['g2', 'c2']]);
     expect(timer?.windows?.[0]?.start).to.match(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
     expect(junit.find((s) => s.name === 'kvmfornfv.latency.timer')?.cases.map((c) => c.name)).to.have.length(6);
+  });
+
+  it('runs a busy-polling case in turns on a pod whose nodes are one machine (the lab), side by side elsewhere', async () => {
+    const spec = { name: 'oslat', tier: 'latency', args: { ms: 100 }, busyPolls: true };
+    const lab = await runGroups({ specs: [spec], pod: { ...threeGroups(), lab: true } });
+    expect(lab.run.exitCode).to.equal(0);
+    const hosts = ['c0', 'c1', 'c2'].map((n) => eventOf(lab.events, 'oslat', n));
+    for (const [a, b] of [[0, 1], [1, 2], [0, 2]] as const) expect(overlap(hosts[a]!, hosts[b]!), `c${a} and c${b} on the lab`).to.be.at.most(0);
+    const real = await runGroups({ specs: [spec] });
+    expect(overlap(eventOf(real.events, 'oslat', 'c0'), eventOf(real.events, 'oslat', 'c1')), 'different machines').to.be.greaterThan(50);
   });
 
   it('runs at most --parallel groups at once', async () => {
