@@ -78,7 +78,8 @@ const nicVariants = {
       port: z.string({ error: 'expected a port name of this node' }),
       vf: z.strictObject(
         {
-          pf: z.string({ error: 'expected the PF: a port of the host node, or its interface' }).min(1, { error: 'expected the PF: a port of the host node, or its interface' }),
+          // It reaches the host's shell (sysfs paths, ip link): refused at load unless it is a plain name.
+          pf: z.string({ error: 'expected the PF: a port of the host node, or its interface' }).regex(/^[A-Za-z0-9_.@+-]{1,64}$/, { error: 'expected the PF: a port of the host node, or its interface (letters, digits, ".", "_", "@", "+", "-")' }),
           vf: whole(0, 4095, 'the VF index'),
           vlan: whole(0, 4094, 'the VLAN').default(0),
           spoofchk: z.boolean({ error: 'expected true or false' }).default(false),

@@ -253,7 +253,7 @@ describe('hostile input: the builders a dry run stops short of (issue 17)', func
 
 // The launched guest's fields (issue 13 adds them, issue 17 asks for them): each reaches the
 // host through the launcher's commands, which a dry run of startPodGuests prints; they are run
-// sandboxed as above. Interface names (tap, bridge) are refused at load instead.
+// sandboxed as above. Interface names (tap, bridge, macvtap, a VF's PF) are refused at load instead.
 describe('hostile input: a launched guest\'s fields (issues 13, 17)', function () {
   this.timeout(120_000);
   const work = mkdtempSync(join(tmpdir(), 'kfn-hostile-launch-'));
@@ -269,6 +269,8 @@ describe('hostile input: a launched guest\'s fields (issues 13, 17)', function (
     { id: 'G', key: 'mount', refused: true, apply: (l, v) => void (l.hugepages = { size_kb: 2048, mount: `/mnt/kfn${v}` }) },
     { id: 'H', key: 'tap', refused: true, apply: (l, v) => void (l.nics[0].tap = v) },
     { id: 'I', key: 'bridge', refused: true, apply: (l, v) => void (l.nics[0].bridge = v) },
+    { id: 'J', key: 'macvtap', refused: true, apply: (l, v) => void l.nics.push({ port: 'g0', macvtap: v }) },
+    { id: 'K', key: 'pf', refused: true, apply: (l, v) => void l.nics.push({ port: 'g0', vf: { pf: v, vf: 0 } }) },
   ];
   const launchPod = (apply: (launch: Yaml) => void): Yaml => {
     const pod = basePod();
