@@ -18,6 +18,7 @@ import { parsePmdRxqShow, parsePmdStatsShow } from '../tools/ovs/pmd.ts';
 import { describePvpPath, findPortProblem, planPvp, summarizePortCounts, summarizePortDrops, type PvpPlan } from '../tools/ovs/pvp-plan.ts';
 import { parseOvsdbAtom, parseOvsdbMap, parseOvsdbSet, parseVsctlGet, parseVsctlRecords } from '../tools/ovs/value.ts';
 import { parseOvsVersion } from '../tools/ovs/version.ts';
+import { buildStatsIntervalQuery, MIN_STATS_INTERVAL_MS, parseStatsInterval } from '../tools/ovs/stats-interval.ts';
 import { bindPciDevices, driverField, reserveHugepages } from './hugepages.ts';
 import { applyWithUndo, saveLinkStates } from './undo.ts';
 import { buildShellCommand } from '../remote/quote.ts';
@@ -278,7 +279,15 @@ async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: Pvp
   const pmdStats = parsePmdStatsShow(await read(ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-stats-show']), 'pmd-stats-show.txt', 'read PMD statistics'));
   const pmdRxq = parsePmdRxqShow(await read(ovs.buildAppctl(plan.instance, ['dpif-netdev/pmd-rxq-show']), 'pmd-rxq-show.txt', 'read PMD rx queues'));
   const flows = parseDumpFlows(await read(ovs.buildOfctl(plan.instance, 'dump-flows', plan.names.bridge), 'dump-flows.txt', 'read the flows'));
-  const ifaces = parseVsctlRecords(await read(ovs.buildVsctl(plan.instance, ['--columns=name,ofport,statistics', 'list', 'Interface', ...plan.ports.map((p) => p.name)]), 'interfaces.txt', 'read the port counters'));
+  // OVSDB's port counters lag the datapath by up to one stats interval: read them once it has passed
+  // since the traffic stopped, or the last frames are missing from them (lib/tools/ovs/stats-interval.ts).
+  const interval = await host.exec(buildStatsIntervalQuery(plan.instance), { reject: false, label: 'read the stats update interval' });
+  const settleMs = (interval.failed ? MIN_STATS_INTERVAL_MS : parseStatsInterval(interval.stdout)) + 1000;
+  const listInterfaces = buildShellCommand(ovs.buildVsctl(plan.instance, ['--columns=name,ofport,statistics', 'list', 'Interface', ...plan.ports.map((p) => p.name)]));
+  const counters = await host.exec({ script: `sleep ${(settleMs / 1000).toFixed(1)}; exec ${listInterfaces}` }, { reject: false, label: 'read the port counters', timeoutMs: settleMs + 60_000 });
+  if (counters.failed) throw new TopologyError(`read the port counters on ${host.node.name} failed: ${(counters.stderr.trim() || `exit code ${counters.exitCode}`).split('\n').slice(-3).join(' | ')}`);
+  await ctx.writeRaw('ovs/interfaces.txt', counters.stdout);
+  const ifaces = parseVsctlRecords(counters.stdout);
   ctx.recordDetails('ovs', {
     mode: plan.layout ? 'own' : 'existing',
     bridge: plan.names.bridge,

@@ -61,10 +61,13 @@ describe('topology/ovs-dpdk on the lab pod (own OVS, VNF on virtio_user)', () =>
   });
 
   it('keeps PMD statistics, flows and port counters, and counts frames by the flows from the VNF', async () => {
-    const { ctx, topology } = setupLab();
+    const { ctx, topology, host } = setupLab();
     await topology.setup(ctx);
     await topology.collectEvidence!(ctx);
     expect([...ctx.raws.keys()]).to.include.members(['ovs/pmd-stats-show.txt', 'ovs/pmd-rxq-show.txt', 'ovs/dump-flows.txt', 'ovs/interfaces.txt', 'guest/vnf-testpmd.stdout']);
+    // The port counters come from OVSDB, which lags the datapath by one stats interval (5 s unset): read after it.
+    const countersRead = host.callsOf('exec').map((c) => c.command).find((c) => c.includes('--columns=name,ofport,statistics list Interface'));
+    expect(countersRead).to.match(/^sleep 6\.0; exec ovs-vsctl /);
     // in_port=2 (vhost0) goes back toward t0, in_port=3 (vhost1) toward t1: 0 and 969 frames recorded.
     const counts = topology.forwarderCounts!()!;
     expect(counts.txTowardTgenPort).to.deep.equal({ t0: 0, t1: 969 });
