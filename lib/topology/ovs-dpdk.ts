@@ -178,9 +178,10 @@ function physicalInput(port: DataPort, lab: boolean): { name: string; pci?: stri
   return { name: port.name, ...(port.pci && !lab ? { pci: port.pci } : {}), ...(port.interface ? { iface: port.interface } : {}) };
 }
 
-async function run(session: NodeSession, argv: string[], label: string, timeoutMs = 60_000): Promise<string> {
-  const r = await session.exec(argv, { reject: false, label, timeoutMs });
-  if (r.failed) throw new TopologyError(`${label} on ${session.node.name} failed (${argv.join(' ')}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ') || `exit code ${r.exitCode}`}`);
+async function run(session: NodeSession, command: string[] | { script: string }, label: string, timeoutMs = 60_000): Promise<string> {
+  const r = await session.exec(command, { reject: false, label, timeoutMs });
+  const shown = Array.isArray(command) ? command.join(' ') : command.script;
+  if (r.failed) throw new TopologyError(`${label} on ${session.node.name} failed (${shown}): ${(r.stderr.trim() || r.stdout.trim()).split('\n').slice(-3).join(' | ') || `exit code ${r.exitCode}`}`);
   return r.stdout;
 }
 
@@ -271,8 +272,8 @@ async function waitForVhostPorts(ctx: CaseContext, host: NodeSession, plan: PvpP
 
 // PMD statistics, flows and port counters after the measurement, as raw outputs and details.
 async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: PvpPlan): Promise<{ flows: FlowStat[]; ports: OvsPortCounts }> {
-  const read = async (argv: string[], file: string, label: string) => {
-    const out = await run(host, argv, label);
+  const read = async (command: string[] | { script: string }, file: string, label: string, timeoutMs?: number) => {
+    const out = await run(host, command, label, timeoutMs);
     await ctx.writeRaw(`ovs/${file}`, out);
     return out;
   };
@@ -284,10 +285,7 @@ async function collectOvsEvidence(ctx: CaseContext, host: NodeSession, plan: Pvp
   const interval = await host.exec(buildStatsIntervalQuery(plan.instance), { reject: false, label: 'read the stats update interval' });
   const settleMs = (interval.failed ? MIN_STATS_INTERVAL_MS : parseStatsInterval(interval.stdout)) + 1000;
   const listInterfaces = buildShellCommand(ovs.buildVsctl(plan.instance, ['--columns=name,ofport,statistics', 'list', 'Interface', ...plan.ports.map((p) => p.name)]));
-  const counters = await host.exec({ script: `sleep ${(settleMs / 1000).toFixed(1)}; exec ${listInterfaces}` }, { reject: false, label: 'read the port counters', timeoutMs: settleMs + 60_000 });
-  if (counters.failed) throw new TopologyError(`read the port counters on ${host.node.name} failed: ${(counters.stderr.trim() || `exit code ${counters.exitCode}`).split('\n').slice(-3).join(' | ')}`);
-  await ctx.writeRaw('ovs/interfaces.txt', counters.stdout);
-  const ifaces = parseVsctlRecords(counters.stdout);
+  const ifaces = parseVsctlRecords(await read({ script: `sleep ${(settleMs / 1000).toFixed(1)}; exec ${listInterfaces}` }, 'interfaces.txt', 'read the port counters', settleMs + 60_000));
   ctx.recordDetails('ovs', {
     mode: plan.layout ? 'own' : 'existing',
     bridge: plan.names.bridge,

@@ -106,6 +106,17 @@ const valueOf = (field: Field, payload: number) => {
   return field.kind === 'path' ? `/opt/kfn${v}` : v;
 };
 
+// Sessions of a dry run over the pod, and every command they print (scripts whole).
+function dryRunSessions(loaded: ReturnType<typeof loadPod>): { commands: string[]; sessions: ReturnType<typeof createNodeSessions> } {
+  const commands: string[] = [];
+  const print = (line: string) => {
+    const m = /^\[[^\]]+\] \(dry-run\) [^$]*\$ ([\s\S]*)$/.exec(line);
+    if (m?.[1] !== undefined) commands.push(m[1]);
+  };
+  const source = createSessionSource({ pod: loaded, dryRun: true, runId: '20261207-000000-beef', log: () => {}, hostKeyPolicy: 'strict', print });
+  return { commands, sessions: createNodeSessions(loaded, source, () => {}) };
+}
+
 // Runs every case as --dry-run does, and returns each command printed (scripts whole).
 async function dryRunCommands(dir: string, pod: Yaml, catalogue: Yaml, profile: Yaml): Promise<{ commands: string[]; run: RunResult }> {
   const podFile = join(dir, 'pod.yaml');
@@ -115,13 +126,7 @@ async function dryRunCommands(dir: string, pod: Yaml, catalogue: Yaml, profile: 
   writeFileSync(catalogueFile, dump(catalogue));
   writeFileSync(profileFile, dump(profile));
   const loaded = loadPod(podFile);
-  const commands: string[] = [];
-  const print = (line: string) => {
-    const m = /^\[[^\]]+\] \(dry-run\) [^$]*\$ ([\s\S]*)$/.exec(line);
-    if (m?.[1] !== undefined) commands.push(m[1]);
-  };
-  const source = createSessionSource({ pod: loaded, dryRun: true, runId: '20261207-000000-beef', log: () => {}, hostKeyPolicy: 'strict', print });
-  const sessions = createNodeSessions(loaded, source, () => {});
+  const { commands, sessions } = dryRunSessions(loaded);
   const run = await executeRun({
     catalogue: loadCatalogue(catalogueFile),
     selection: 'all',
@@ -301,13 +306,7 @@ describe('hostile input: a launched guest\'s fields (issues 13, 17)', function (
         return;
       }
       const loaded = loadPod(file);
-      const commands: string[] = [];
-      const print = (line: string) => {
-        const m = /^\[[^\]]+\] \(dry-run\) [^$]*\$ ([\s\S]*)$/.exec(line);
-        if (m?.[1] !== undefined) commands.push(m[1]);
-      };
-      const source = createSessionSource({ pod: loaded, dryRun: true, runId: '20261207-000000-beef', log: () => {}, hostKeyPolicy: 'strict', print });
-      const sessions = createNodeSessions(loaded, source, () => {});
+      const { commands, sessions } = dryRunSessions(loaded);
       const notes: string[] = [];
       const guests = await startPodGuests({ pod: loaded, sessions, dryRun: true, log: () => {}, note: (l) => notes.push(l) });
       expect(Object.keys(guests.launched), notes.join('\n')).to.deep.equal(['guest']);

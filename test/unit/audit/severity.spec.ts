@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ALL_CHECKS, CHECK_IDS } from '../../../lib/audit/index.ts';
 import { DEFAULT_PREFLIGHT_POLICY, parsePreflightPolicy, resolveSeverity, type PreflightPolicy } from '../../../lib/audit/severity.ts';
 import { loadThresholds } from '../../../lib/config/thresholds.ts';
-import { ConfigError } from '../../../lib/errors.ts';
+import { catchConfigError } from '../../support/catch-error.ts';
 
 const fixture = (name: string) => fileURLToPath(new URL(`../../fixtures/config/thresholds/${name}`, import.meta.url));
 
@@ -12,15 +12,6 @@ function loadPolicy(nameOrFile: string): PreflightPolicy {
   return parsePreflightPolicy(profile.sections.preflight, profile.file);
 }
 
-function catchConfigError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 const check = (id: string) => ALL_CHECKS.find((c) => c.id === id) as (typeof ALL_CHECKS)[number];
 

@@ -1,7 +1,8 @@
 // Shared by the config specs: a bad input must give a ConfigError whose message
 // names the file, the field path and what was expected, and never a secret.
 import { expect } from 'chai';
-import { ConfigError } from '../../../lib/errors.ts';
+import type { ConfigError } from '../../../lib/errors.ts';
+import { catchConfigError } from '../../support/catch-error.ts';
 
 export interface ExpectedIssue {
   /** Exact issue path, e.g. `nodes[1].ssh_port`; '' for the whole file. */
@@ -10,15 +11,7 @@ export interface ExpectedIssue {
   includes: string[];
 }
 
-export function catchConfigError(run: () => unknown): ConfigError {
-  try {
-    run();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ConfigError);
-    return error as ConfigError;
-  }
-  expect.fail('expected a ConfigError, but nothing was thrown');
-}
+export { catchConfigError };
 
 export function expectConfigError(run: () => unknown, want: { file: string; issue: ExpectedIssue; secret?: string }): ConfigError {
   const error = catchConfigError(run);

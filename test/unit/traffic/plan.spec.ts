@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ConfigError } from '../../../lib/errors.ts';
 import {
   DEFAULT_FRAME_SIZES,
   estimatePlanSeconds,
@@ -8,16 +7,8 @@ import {
   planLatencyLoads,
   resolveCeiling,
 } from '../../../lib/traffic/plan.ts';
+import { catchConfigError } from '../../support/catch-error.ts';
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('traffic/plan parseFrameSizes', () => {
   it('reads sizes and imix in the given order', () => {
@@ -30,7 +21,7 @@ describe('traffic/plan parseFrameSizes', () => {
   });
 
   it('names each bad item by position and what was found', () => {
-    const e = configError(() => parseFrameSizes('64,15x8,32,imix,64'));
+    const e = catchConfigError(() => parseFrameSizes('64,15x8,32,imix,64'));
     expect(e.file).to.equal('--frame-sizes');
     expect(e.issues).to.deep.equal([
       { path: 'item 2', message: 'expected an integer number of bytes or "imix", found "15x8"' },
@@ -38,9 +29,9 @@ describe('traffic/plan parseFrameSizes', () => {
       { path: 'item 5', message: '64 is listed twice' },
     ]);
     expect(e.message).to.match(/^--frame-sizes: item 2: expected an integer/);
-    expect(configError(() => parseFrameSizes('64,,128')).issues[0]!.path).to.equal('item 2');
-    expect(configError(() => parseFrameSizes('')).issues[0]!.message).to.match(/empty value/);
-    expect(configError(() => parseFrameSizes('-64')).issues[0]!.message).to.match(/found "-64"/);
+    expect(catchConfigError(() => parseFrameSizes('64,,128')).issues[0]!.path).to.equal('item 2');
+    expect(catchConfigError(() => parseFrameSizes('')).issues[0]!.message).to.match(/empty value/);
+    expect(catchConfigError(() => parseFrameSizes('-64')).issues[0]!.message).to.match(/found "-64"/);
   });
 });
 
@@ -53,7 +44,7 @@ describe('traffic/plan resolveCeiling', () => {
 
   it('uses the calibrated rate on ports without a line rate, and refuses to guess one', () => {
     expect(resolveCeiling({ txPorts: [{ name: 'veth' }], frameSize: 64, calibratedPps: 450_000 })).to.deep.equal({ ceilingPps: 450_000, source: 'calibration' });
-    expect(configError(() => resolveCeiling({ txPorts: [{ name: 'veth' }, { name: 'p1', lineRateBps: 1e9 }], frameSize: 64 })).message).to.match(
+    expect(catchConfigError(() => resolveCeiling({ txPorts: [{ name: 'veth' }, { name: 'p1', lineRateBps: 1e9 }], frameSize: 64 })).message).to.match(
       /port veth has no lineRateBps.*calibrat/,
     );
   });
@@ -95,7 +86,7 @@ describe('traffic/plan budget', () => {
   });
 
   it('refuses a budget the shortest useful sweep does not fit, saying what it needs', () => {
-    const e = configError(() =>
+    const e = catchConfigError(() =>
       fitSearchTrialsToBudget({ plan: { frameSizes: [64, 128, 1518], trialDurationS: 30, trialOverheadS: 3 }, budgetS: 300 }),
     );
     expect(e.message).to.match(/expected at least 1089 s for the shortest useful sweep, found a budget of 300 s: 3 frame size\(s\)/);

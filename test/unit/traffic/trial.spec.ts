@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { ConfigError, MeasurementError } from '../../../lib/errors.ts';
+import { MeasurementError } from '../../../lib/errors.ts';
 import type { TrialLatency, TrialParams } from '../../../lib/traffic/generator.ts';
 import { buildTrialResult, describeTrial, resolveTrial, splitLatencyRate, toLatencySummary, type DirectionMeasurement } from '../../../lib/traffic/trial.ts';
 import { buildTgenNode } from '../../support/fake-node-session.ts';
+import { catchConfigError } from '../../support/catch-error.ts';
 
 const NIC_NODE = buildTgenNode([
   { name: 'p0', interface: 'ens1f0', lineRateBps: 10e9 },
@@ -23,15 +24,6 @@ const params = (over: Partial<TrialParams> = {}): TrialParams => ({
   ...over,
 });
 
-function configError(fn: () => unknown): ConfigError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ConfigError);
-    return e as ConfigError;
-  }
-  throw new Error('expected a ConfigError');
-}
 
 describe('traffic/trial resolveTrial', () => {
   it('turns a percent of line rate into pps on a port with a line rate', () => {
@@ -52,7 +44,7 @@ describe('traffic/trial resolveTrial', () => {
   });
 
   it('refuses a percent rate on a port without a line rate, naming the port and the fix', () => {
-    const e = configError(() => resolveTrial(params({ rate: { percentLineRate: 10 }, ports: { tx: 't0', rx: 't1' } }), VETH_NODE));
+    const e = catchConfigError(() => resolveTrial(params({ rate: { percentLineRate: 10 }, ports: { tx: 't0', rx: 't1' } }), VETH_NODE));
     expect(e.issues).to.have.length(1);
     expect(e.issues[0]!.path).to.equal('rate.percentLineRate');
     expect(e.issues[0]!.message).to.match(/lineRateBps on port t0 of node tgen.*pps only.*give the rate in pps/);
@@ -60,13 +52,13 @@ describe('traffic/trial resolveTrial', () => {
   });
 
   it('reports every bad parameter at once', () => {
-    const e = configError(() =>
+    const e = catchConfigError(() =>
       resolveTrial(params({ flows: 0, durationS: -1, frameSize: 60, ports: { tx: 'p0', rx: 'nope' }, rate: { pps: 0 }, latencyStreamPps: 1.5 }), NIC_NODE),
     );
     expect(e.issues.map((i) => i.path)).to.have.members(['frameSize', 'durationS', 'flows', 'latencyStreamPps', 'ports.rx', 'rate.pps']);
     expect(e.message).to.match(/ports\.rx: expected a port of node tgen \(p0, p1\), found "nope"/);
-    expect(configError(() => resolveTrial(params({ ports: { tx: 'p0', rx: 'p0' } }), NIC_NODE)).message).to.match(/two different ports/);
-    expect(configError(() => resolveTrial(params({ rate: { percentLineRate: 120 } }), NIC_NODE)).message).to.match(/\(0, 100\], found 120/);
+    expect(catchConfigError(() => resolveTrial(params({ ports: { tx: 'p0', rx: 'p0' } }), NIC_NODE)).message).to.match(/two different ports/);
+    expect(catchConfigError(() => resolveTrial(params({ rate: { percentLineRate: 120 } }), NIC_NODE)).message).to.match(/\(0, 100\], found 120/);
   });
 });
 

@@ -1,17 +1,8 @@
 import { expect } from 'chai';
-import { ToolOutputParseError } from '../../../../lib/errors.ts';
 import { findHistogramArg, parseCyclictestJson, repairNonFiniteNumbers } from '../../../../lib/tools/cyclictest/parse-json.ts';
 import { readFixture, replaceOnce } from './fixtures.ts';
+import { catchParseError } from '../../../support/catch-error.ts';
 
-function parseError(fn: () => unknown): ToolOutputParseError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).to.be.instanceOf(ToolOutputParseError);
-    return error as ToolOutputParseError;
-  }
-  throw new Error('expected a ToolOutputParseError');
-}
 
 describe('tools/cyclictest/parse-json', () => {
   describe('recorded files (cyclictest V 2.40)', () => {
@@ -97,40 +88,40 @@ describe('tools/cyclictest/parse-json', () => {
 
   describe('rejects', () => {
     it('an empty file', () => {
-      expect(parseError(() => parseCyclictestJson('  \n')).message).to.include('empty');
+      expect(catchParseError(() => parseCyclictestJson('  \n')).message).to.include('empty');
     });
 
     it('a truncated file, naming the line', () => {
       const full = readFixture('two-threads-h200.json');
-      const err = parseError(() => parseCyclictestJson(full.slice(0, full.indexOf('"1": {'))));
+      const err = catchParseError(() => parseCyclictestJson(full.slice(0, full.indexOf('"1": {'))));
       expect(err.message).to.include('invalid JSON');
       expect(err.lineNumber).to.be.a('number').and.be.greaterThan(20);
     });
 
     it('a non-numeric value, naming the line', () => {
       const text = replaceOnce(readFixture('one-thread-h200.json'), '"cycles": 2984', '"cycles": 29x4');
-      const err = parseError(() => parseCyclictestJson(text));
+      const err = catchParseError(() => parseCyclictestJson(text));
       expect(err.line).to.include('29x4');
     });
 
     it('a nan where a count belongs', () => {
       const text = replaceOnce(readFixture('one-thread-h200.json'), '"max": 13580', '"max": nan');
-      expect(parseError(() => parseCyclictestJson(text)).message).to.include('thread.0.max');
+      expect(catchParseError(() => parseCyclictestJson(text)).message).to.include('thread.0.max');
     });
 
     it('a missing field', () => {
       const text = replaceOnce(readFixture('one-thread-h200.json'), /"cycles": 2984,\n\s*/, '');
-      expect(parseError(() => parseCyclictestJson(text)).message).to.include('thread.0.cycles');
+      expect(catchParseError(() => parseCyclictestJson(text)).message).to.include('thread.0.cycles');
     });
 
     it('threads that do not match num_threads', () => {
       const text = replaceOnce(readFixture('two-threads-h200.json'), '"num_threads": 2', '"num_threads": 3');
-      expect(parseError(() => parseCyclictestJson(text)).message).to.include('num_threads is 3');
+      expect(catchParseError(() => parseCyclictestJson(text)).message).to.include('num_threads is 3');
     });
 
     it('a non-integer bucket key', () => {
       const text = replaceOnce(readFixture('one-thread-h200.json'), '"16": 23', '"16.5": 23');
-      expect(parseError(() => parseCyclictestJson(text)).message).to.include('16.5');
+      expect(catchParseError(() => parseCyclictestJson(text)).message).to.include('16.5');
     });
   });
 });

@@ -9,7 +9,7 @@ import { parseCyclictestHistogramText } from '../../../../lib/tools/cyclictest/p
 import { cutTraceText, describePrio, parseTraceText } from '../../../../lib/tools/ftrace/parse.ts';
 import { summarizePreemption, summarizeWakeupBreach } from '../../../../lib/tools/ftrace/summarize.ts';
 import { buildCpuTimeline } from '../../../../lib/tools/ftrace/timeline.ts';
-import { catchParseError } from '../../../support/parse-error.ts';
+import { catchParseError } from '../../../support/catch-error.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/ftrace/${name}`, import.meta.url), 'utf8');
 const burstsMs = (name: string) => [...fixture(name).matchAll(/^burst \S+ (\S+)$/gm)].map((m) => Number(m[1]));

@@ -5,7 +5,7 @@ import { expect } from 'chai';
 import { buildHwlatdetectCommand, buildHwlatRestoreScript, buildHwlatWrapperScript, parseTracerProbe } from '../../../../lib/tools/hwlatdetect/command.ts';
 import { parseHwlatdetectOutput } from '../../../../lib/tools/hwlatdetect/parse.ts';
 import { replaceOnce } from '../cyclictest/fixtures.ts';
-import { catchParseError } from '../../../support/parse-error.ts';
+import { catchParseError } from '../../../support/catch-error.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/hwlatdetect/${name}`, import.meta.url), 'utf8');
 

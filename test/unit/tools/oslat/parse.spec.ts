@@ -6,7 +6,7 @@ import { buildOslatCommand } from '../../../../lib/tools/oslat/command.ts';
 import { parseOslatOutput } from '../../../../lib/tools/oslat/parse.ts';
 import { summarizeOslat } from '../../../../lib/tools/oslat/summary.ts';
 import { replaceOnce } from '../cyclictest/fixtures.ts';
-import { catchParseError } from '../../../support/parse-error.ts';
+import { catchParseError } from '../../../support/catch-error.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../../../fixtures/oslat/${name}`, import.meta.url), 'utf8');
 
